@@ -1,0 +1,83 @@
+package dev.recsys.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The one place where DJL is configured. Every entry point calls {@link #configure} before it
+ * touches an NDManager: DJL reads these settings once, when the engine first loads.
+ *
+ * <ul>
+ *   <li>{@code ai.djl.offline=true}: never download a native library or probe the network for
+ *       telemetry. libtorch comes from the {@code pytorch-native-cpu} jar on the classpath.
+ *   <li>{@code DJL_CACHE_DIR}: where libtorch is unpacked; defaults to {@code ~/.recsys/djl}.
+ *   <li>PyTorch intra-op and inter-op thread counts.
+ * </ul>
+ */
+public final class DjlRuntime {
+
+  /** Thread settings for the PyTorch engine; 0 leaves PyTorch's own default. */
+  public record Threads(int intraOp, int interOp) {
+    public static final Threads DEFAULT = new Threads(0, 0);
+  }
+
+  private static volatile boolean configured;
+
+  private DjlRuntime() {}
+
+  /** Configures DJL with the default cache directory and thread settings. */
+  public static void configure() {
+    configure(null, Threads.DEFAULT);
+  }
+
+  /**
+   * Sets the offline flag, cache directory and thread counts. Only the first call has an effect on
+   * the threads, since PyTorch reads them when the engine loads.
+   */
+  public static synchronized void configure(Path cacheDir, Threads threads) {
+    System.setProperty("ai.djl.offline", "true");
+    if (configured) {
+      return;
+    }
+    Path dir = cacheDir;
+    if (dir == null && System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
+      dir = Path.of(System.getProperty("user.home"), ".recsys", "djl");
+    }
+    if (dir != null) {
+      System.setProperty("DJL_CACHE_DIR", dir.toString());
+      System.setProperty("ENGINE_CACHE_DIR", dir.toString());
+    }
+    if (threads.intraOp() > 0) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads.intraOp()));
+    }
+    if (threads.interOp() > 0) {
+      System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(threads.interOp()));
+    }
+    configured = true;
+  }
+
+  /**
+   * Resolves a device name: {@code cpu}, {@code gpu} (fails when DJL sees none) or {@code auto}
+   * (the first GPU when DJL sees one, else the CPU).
+   */
+  public static Device device(String name) {
+    configure();
+    int gpus = Engine.getInstance().getGpuCount();
+    switch (name.toLowerCase(Locale.ROOT)) {
+      case "cpu":
+        return Device.cpu();
+      case "gpu":
+        if (gpus == 0) {
+          throw new IllegalArgumentException(
+              "--device gpu: DJL sees no GPU. Build with -Pcuda (CUDA libtorch) on a CUDA machine.");
+        }
+        return Device.gpu();
+      case "auto":
+        return gpus > 0 ? Device.gpu() : Device.cpu();
+      default:
+        throw new IllegalArgumentException("unknown device '" + name + "': use auto, cpu or gpu");
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package dev.recsys.model.bundle;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.recsys.model.Architecture;
+import dev.recsys.model.nn.BlockWeights;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A verified, in-memory model bundle. On disk a bundle is a directory:
+ *
+ * <ul>
+ *   <li>{@code manifest.json}: {@link BundleManifest}, including the SHA-256 of the other files;
+ *   <li>{@code weights.bin}: the parameters ({@link WeightsFile});
+ *   <li>{@code items.txt}: the vocabulary, one external movieId per line in model-index order.
+ * </ul>
+ *
+ * <p>The bundle's own digest is the SHA-256 of {@code manifest.json}, which covers every other
+ * file through its checksums; model-update events carry it.
+ */
+public final class ModelBundle {
+
+  public static final String MANIFEST = "manifest.json";
+  public static final String WEIGHTS = "weights.bin";
+  public static final String ITEMS = "items.txt";
+
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Path dir;
+  private final BundleManifest manifest;
+  private final ItemVocabulary vocabulary;
+  private final Map<String, Tensor> weights;
+  private final String sha256;
+
+  private ModelBundle(
+      Path dir, BundleManifest manifest, ItemVocabulary vocabulary, Map<String, Tensor> weights, String sha256) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.vocabulary = vocabulary;
+    this.weights = weights;
+    this.sha256 = sha256;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public BundleManifest manifest() {
+    return manifest;
+  }
+
+  public Architecture architecture() {
+    return manifest.architecture();
+  }
+
+  public ItemVocabulary vocabulary() {
+    return vocabulary;
+  }
+
+  public Map<String, Tensor> weights() {
+    return weights;
+  }
+
+  /** SHA-256 of manifest.json. */
+  public String sha256() {
+    return sha256;
+  }
+
+  /**
+   * Writes a bundle into {@code dir}, which must not exist yet. The manifest's {@code files} is
+   * filled in here.
+   *
+   * @return the bundle digest (SHA-256 of manifest.json)
+   */
+  public static String write(Path dir, BundleManifest manifest, ItemVocabulary vocab, Map<String, Tensor> weights)
+      throws IOException {
+    if (vocab.size() != manifest.numItems()) {
+      throw new IllegalArgumentException(
+          "vocabulary has " + vocab.size() + " items, manifest says " + manifest.numItems());
+    }
+    Files.createDirectories(dir.getParent());
+    Files.createDirectory(dir);
+    WeightsFile.write(dir.resolve(WEIGHTS), weights);
+    try (BufferedWriter w = Files.newBufferedWriter(dir.resolve(ITEMS), StandardCharsets.UTF_8)) {
+      for (int i = 0; i < vocab.size(); i++) {
+        w.write(Long.toString(vocab.movieId(i)));
+        w.write('\n');
+      }
+    }
+    Map<String, String> files = new TreeMap<>();
+    for (String f : List.of(WEIGHTS, ITEMS)) {
+      files.put(f, Digests.sha256(dir.resolve(f)));
+    }
+    Path manifestFile = dir.resolve(MANIFEST);
+    JSON.writeValue(manifestFile.toFile(), manifest.withFiles(files));
+    return Digests.sha256(manifestFile);
+  }
+
+  /**
+   * Loads and verifies a bundle: every file present, every checksum right, the vocabulary and every
+   * tensor of the size the manifest's architecture needs.
+   *
+   * @throws BundleException naming the file and the problem
+   */
+  public static ModelBundle load(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new BundleException(dir, "not a directory");
+    }
+    Path manifestFile = dir.resolve(MANIFEST);
+    BundleManifest manifest = readManifest(manifestFile);
+    Architecture arch;
+    try {
+      arch = manifest.architecture();
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new BundleException(manifestFile, "invalid architecture: " + e.getMessage());
+    }
+    for (String required : List.of(WEIGHTS, ITEMS)) {
+      if (manifest.files() == null || !manifest.files().containsKey(required)) {
+        throw new BundleException(manifestFile, "lists no checksum for " + required);
+      }
+    }
+    for (Map.Entry<String, String> f : manifest.files().entrySet()) {
+      Path file = dir.resolve(f.getKey()).normalize();
+      if (!file.startsWith(dir.normalize())) {
+        throw new BundleException(manifestFile, "file entry escapes the bundle: " + f.getKey());
+      }
+      String actual = sha256OrMissing(file);
+      if (!actual.equalsIgnoreCase(f.getValue())) {
+        throw new BundleException(
+            file, "SHA-256 mismatch (tampered or corrupt): manifest.json says " + f.getValue() + ", file has " + actual);
+      }
+    }
+    ItemVocabulary vocab = readVocabulary(dir.resolve(ITEMS), manifest.numItems());
+    Path weightsFile = dir.resolve(WEIGHTS);
+    Map<String, Tensor> weights;
+    try {
+      weights = WeightsFile.read(weightsFile);
+    } catch (IOException e) {
+      throw new BundleException(weightsFile, "cannot read: " + e.getMessage(), e);
+    }
+    Map<String, long[]> expected = BlockWeights.expectedShapes(arch);
+    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+      Tensor t = weights.get(e.getKey());
+      if (t == null) {
+        throw new BundleException(weightsFile, "missing tensor " + e.getKey());
+      }
+      if (!Arrays.equals(t.shape(), e.getValue())) {
+        throw new BundleException(
+            weightsFile,
+            "wrong dimension: tensor " + e.getKey() + " has shape " + Arrays.toString(t.shape())
+                + " but the manifest's architecture (" + arch + ") needs " + Arrays.toString(e.getValue()));
+      }
+    }
+    for (String name : weights.keySet()) {
+      if (!expected.containsKey(name)) {
+        throw new BundleException(weightsFile, "unexpected tensor " + name + " for " + arch);
+      }
+    }
+    try {
+      return new ModelBundle(dir, manifest, vocab, weights, Digests.sha256(manifestFile));
+    } catch (IOException e) {
+      throw new BundleException(manifestFile, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static BundleManifest readManifest(Path file) {
+    try {
+      BundleManifest m = JSON.readValue(file.toFile(), BundleManifest.class);
+      if (m.formatVersion() != BundleManifest.FORMAT_VERSION) {
+        throw new BundleException(
+            file, "unsupported format version " + m.formatVersion() + " (this build reads " + BundleManifest.FORMAT_VERSION + ")");
+      }
+      return m;
+    } catch (java.io.FileNotFoundException | NoSuchFileException e) {
+      throw new BundleException(file, "missing file");
+    } catch (JsonProcessingException e) {
+      throw new BundleException(file, "invalid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new BundleException(file, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static String sha256OrMissing(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new BundleException(file, "missing file (listed in manifest.json)");
+    }
+    try {
+      return Digests.sha256(file);
+    } catch (IOException e) {
+      throw new BundleException(file, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static ItemVocabulary readVocabulary(Path file, int numItems) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new BundleException(file, "cannot read: " + e.getMessage(), e);
+    }
+    if (lines.size() != numItems) {
+      throw new BundleException(
+          file, "wrong dimension: " + lines.size() + " items, but manifest.json says numItems=" + numItems);
+    }
+    long[] ids = new long[numItems];
+    for (int i = 0; i < numItems; i++) {
+      try {
+        ids[i] = Long.parseLong(lines.get(i).trim());
+      } catch (NumberFormatException e) {
+        throw new BundleException(file, "line " + (i + 1) + ": not a movieId: '" + lines.get(i) + "'");
+      }
+    }
+    try {
+      return new ItemVocabulary(ids);
+    } catch (IllegalArgumentException e) {
+      throw new BundleException(file, e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package dev.recsys.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.training.initializer.XavierInitializer;
+import ai.djl.util.PairList;
+import dev.recsys.model.Architecture;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The shared body of Mult-VAE and Mult-DAE: an L2-normalised, dropped-out input, a stack of affine
+ * layers with tanh, and a decoder producing one logit per item.
+ *
+ * <p>Weights are stored as {@code [in, out]} like the reference TensorFlow code, so the first
+ * encoder layer's weight is an {@code [I, h]} table whose rows can be gathered: for a user with n
+ * items the first layer costs n·h instead of I·h. The block takes its input in either form:
+ *
+ * <ul>
+ *   <li>sparse: {@code (indices int64 [B, L], values float32 [B, L])}, rows padded with value 0;
+ *   <li>dense: {@code (x float32 [B, I])}.
+ * </ul>
+ *
+ * <p>Parameters are named {@code enc<k>.weight}, {@code enc<k>.bias}, {@code dec<k>.weight} and
+ * {@code dec<k>.bias}; the bundle format relies on these names.
+ */
+public abstract class MultAutoencoderBlock extends AbstractBlock {
+
+  /** Reference initialisation: Glorot-uniform weights, N(0, 0.001²) biases. */
+  private static final XavierInitializer WEIGHT_INIT =
+      new XavierInitializer(XavierInitializer.RandomType.UNIFORM, XavierInitializer.FactorType.AVG, 3f);
+
+  private static final NormalInitializer BIAS_INIT = new NormalInitializer(0.001f);
+
+  protected final Architecture arch;
+  private final float inputDropout;
+  private final List<Parameter[]> encoder = new ArrayList<>();
+  private final List<Parameter[]> decoder = new ArrayList<>();
+
+  /**
+   * @param arch layer sizes
+   * @param inputDropout the probability of dropping an input entry during training (0.5 in the
+   *     paper)
+   * @param encoderOutputFactor how many values the last encoder layer emits per latent unit (2 for
+   *     the VAE's μ and log σ², 1 for the DAE)
+   */
+  protected MultAutoencoderBlock(Architecture arch, float inputDropout, int encoderOutputFactor) {
+    this.arch = arch;
+    this.inputDropout = inputDropout;
+    int[] enc = arch.encoderDims();
+    for (int k = 0; k + 1 < enc.length; k++) {
+      int out = k + 2 == enc.length ? enc[k + 1] * encoderOutputFactor : enc[k + 1];
+      encoder.add(layer("enc" + k, enc[k], out));
+    }
+    int[] dec = arch.decoderDims();
+    for (int k = 0; k + 1 < dec.length; k++) {
+      decoder.add(layer("dec" + k, dec[k], dec[k + 1]));
+    }
+  }
+
+  private Parameter[] layer(String name, int in, int out) {
+    Parameter w =
+        addParameter(
+            Parameter.builder()
+                .setName(name + ".weight")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(in, out))
+                .optInitializer(WEIGHT_INIT)
+                .build());
+    Parameter b =
+        addParameter(
+            Parameter.builder()
+                .setName(name + ".bias")
+                .setType(Parameter.Type.BIAS)
+                .optShape(new Shape(out))
+                .optInitializer(BIAS_INIT)
+                .build());
+    return new Parameter[] {w, b};
+  }
+
+  public Architecture architecture() {
+    return arch;
+  }
+
+  /** The weight matrices (not biases), which the DAE's L2 penalty covers. */
+  public List<Parameter> weights() {
+    List<Parameter> out = new ArrayList<>();
+    encoder.forEach(l -> out.add(l[0]));
+    decoder.forEach(l -> out.add(l[0]));
+    return Collections.unmodifiableList(out);
+  }
+
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    NDArray h = firstLayer(ps, inputs, training);
+    for (int k = 1; k < encoder.size(); k++) {
+      h = affine(ps, encoder.get(k), h.tanh(), training);
+    }
+    Bottleneck bn = bottleneck(h, training);
+    NDArray z = bn.z();
+    for (int k = 0; k < decoder.size(); k++) {
+      z = affine(ps, decoder.get(k), z, training);
+      if (k + 1 < decoder.size()) {
+        z = z.tanh();
+      }
+    }
+    NDList out = new NDList(z);
+    if (training) {
+      out.addAll(bn.extras());
+    }
+    return out;
+  }
+
+  /**
+   * Turns the last encoder layer's affine output into the decoder's input.
+   *
+   * @param h the last encoder layer's affine output
+   * @param training whether to sample (VAE) and return the extras the loss needs
+   */
+  protected abstract Bottleneck bottleneck(NDArray h, boolean training);
+
+  /** The decoder input and any extra outputs the training loss needs (μ and log σ² for the VAE). */
+  protected record Bottleneck(NDArray z, NDList extras) {}
+
+  private NDArray firstLayer(ParameterStore ps, NDList inputs, boolean training) {
+    Parameter[] first = encoder.get(0);
+    NDArray w = ps.getValue(first[0], inputs.head().getDevice(), training);
+    NDArray b = ps.getValue(first[1], inputs.head().getDevice(), training);
+    if (inputs.size() == 1) { // dense [B, I]
+      NDArray x = inputs.head();
+      NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f);
+      x = dropout(x.div(norm), training);
+      return x.matMul(w).add(b);
+    }
+    // sparse: h = Σ_j v_j · W[i_j] + b, with v the normalised (and dropped-out) values
+    NDArray idx = inputs.get(0);
+    NDArray val = inputs.get(1);
+    NDArray norm = val.norm(new int[] {1}, true).maximum(1e-12f);
+    val = dropout(val.div(norm), training);
+    NDArray rows = Embedding.embedding(idx, w, SparseFormat.DENSE).singletonOrThrow(); // [B, L, h]
+    return val.expandDims(1).batchMatMul(rows).squeeze(1).add(b);
+  }
+
+  /** Inverted dropout, as tf.nn.dropout: kept entries are scaled by 1/(1-p). */
+  private NDArray dropout(NDArray x, boolean training) {
+    if (!training || inputDropout <= 0f) {
+      return x;
+    }
+    NDArray keep =
+        x.getManager().randomUniform(0f, 1f, x.getShape(), DataType.FLOAT32, x.getDevice()).gte(inputDropout);
+    return x.mul(keep.toType(DataType.FLOAT32, false)).div(1f - inputDropout);
+  }
+
+  private static NDArray affine(ParameterStore ps, Parameter[] layer, NDArray x, boolean training) {
+    NDArray w = ps.getValue(layer[0], x.getDevice(), training);
+    NDArray b = ps.getValue(layer[1], x.getDevice(), training);
+    return x.matMul(w).add(b);
+  }
+
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    return new Shape[] {new Shape(inputShapes[0].get(0), arch.numItems())};
+  }
+
+  @Override
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    // no child blocks: every parameter is declared with its shape
+  }
+}

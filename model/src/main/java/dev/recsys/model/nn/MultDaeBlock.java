@@ -1,0 +1,18 @@
+package dev.recsys.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import dev.recsys.model.Architecture;
+
+/** Mult-DAE: the code is tanh of the encoder's last layer; output {@code (logits)} in both modes. */
+public final class MultDaeBlock extends MultAutoencoderBlock {
+
+  public MultDaeBlock(Architecture arch, float inputDropout) {
+    super(arch, inputDropout, 1);
+  }
+
+  @Override
+  protected Bottleneck bottleneck(NDArray h, boolean training) {
+    return new Bottleneck(h.tanh(), new NDList());
+  }
+}
