@@ -1,0 +1,119 @@
+package dev.recsys.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.recsys.kafka.testing.KafkaCluster;
+import dev.recsys.kafka.testing.WithKafka;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+@WithKafka
+class EmbeddedKafkaTest {
+
+  @Test
+  void produceConsumeRoundTrip(KafkaCluster kafka) throws Exception {
+    createTopic(kafka, "plain", 3);
+    try (KafkaProducer<String, String> p = producer(KafkaClients.idempotentProducer(kafka.bootstrapServers()))) {
+      for (int i = 0; i < 30; i++) {
+        p.send(new ProducerRecord<>("plain", "user-" + (i % 5), "v" + i));
+      }
+      p.flush();
+    }
+    List<ConsumerRecord<String, String>> got = consume(kafka, "plain", "g-plain", 30, false);
+    assertEquals(30, got.size());
+    // per key, values arrive in send order
+    for (int k = 0; k < 5; k++) {
+      String key = "user-" + k;
+      List<Integer> seq = got.stream().filter(r -> r.key().equals(key)).map(r -> Integer.parseInt(r.value().substring(1))).toList();
+      assertEquals(List.of(k, k + 5, k + 10, k + 15, k + 20, k + 25), seq);
+    }
+  }
+
+  @Test
+  void readCommittedSeesOnlyCommittedTransactions(KafkaCluster kafka) throws Exception {
+    createTopic(kafka, "tx", 1);
+    Properties props = KafkaClients.idempotentProducer(kafka.bootstrapServers());
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-tx");
+    try (KafkaProducer<String, String> p = producer(props)) {
+      p.initTransactions();
+      p.beginTransaction();
+      p.send(new ProducerRecord<>("tx", "k", "committed-1"));
+      p.send(new ProducerRecord<>("tx", "k", "committed-2"));
+      p.commitTransaction();
+      p.beginTransaction();
+      p.send(new ProducerRecord<>("tx", "k", "aborted"));
+      p.flush();
+      p.abortTransaction();
+      p.beginTransaction();
+      p.send(new ProducerRecord<>("tx", "k", "committed-3"));
+      p.commitTransaction();
+    }
+    List<String> committed = consume(kafka, "tx", "g-committed", 3, false).stream().map(ConsumerRecord::value).toList();
+    assertEquals(List.of("committed-1", "committed-2", "committed-3"), committed);
+    List<String> uncommitted = consume(kafka, "tx", "g-uncommitted", 4, true).stream().map(ConsumerRecord::value).toList();
+    assertTrue(uncommitted.contains("aborted"), "read_uncommitted sees the aborted record: " + uncommitted);
+  }
+
+  @Test
+  void topicsAreCreatedIdempotentlyWithTheirConfigs(KafkaCluster kafka) throws Exception {
+    try (Admin admin = Admin.create(KafkaClients.admin(kafka.bootstrapServers()))) {
+      List<Topics.Outcome> first = Topics.create(admin, (short) 1);
+      assertTrue(first.stream().allMatch(Topics.Outcome::created), first.toString());
+      List<Topics.Outcome> second = Topics.create(admin, (short) 1);
+      assertTrue(second.stream().noneMatch(Topics.Outcome::created), second.toString());
+      assertEquals(Topics.ALL.size(), second.size());
+      var desc = admin.describeTopics(List.of(Topics.MODEL_UPDATES, Topics.RATINGS)).allTopicNames().get();
+      assertEquals(1, desc.get(Topics.MODEL_UPDATES).partitions().size());
+      assertEquals(4, desc.get(Topics.RATINGS).partitions().size());
+      ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, Topics.MODEL_UPDATES);
+      Config cfg = admin.describeConfigs(List.of(res)).all().get().get(res);
+      assertEquals("compact", cfg.get("cleanup.policy").value());
+    }
+  }
+
+  private static void createTopic(KafkaCluster kafka, String name, int partitions) throws Exception {
+    try (Admin admin = Admin.create(KafkaClients.admin(kafka.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+    }
+  }
+
+  private static KafkaProducer<String, String> producer(Properties props) {
+    return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+  }
+
+  static List<ConsumerRecord<String, String>> consume(
+      KafkaCluster kafka, String topic, String group, int atLeast, boolean uncommitted) {
+    Properties props = KafkaClients.readCommittedConsumer(kafka.bootstrapServers(), group);
+    if (uncommitted) {
+      props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+    }
+    List<ConsumerRecord<String, String>> out = new ArrayList<>();
+    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+      c.subscribe(List.of(topic));
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (out.size() < atLeast && System.currentTimeMillis() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      // a little longer, to catch anything that should not be there
+      c.poll(Duration.ofMillis(500)).forEach(out::add);
+    }
+    return out;
+  }
+}
