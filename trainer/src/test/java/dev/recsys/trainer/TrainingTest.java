@@ -1,0 +1,85 @@
+package dev.recsys.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.Device;
+import dev.recsys.model.ModelType;
+import dev.recsys.model.bundle.Tensor;
+import dev.recsys.trainer.data.SplitData;
+import dev.recsys.trainer.eval.Evaluator;
+import dev.recsys.trainer.eval.Metrics;
+import dev.recsys.trainer.eval.Popularity;
+import dev.recsys.trainer.train.EpochStats;
+import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.TrainConfig;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class TrainingTest {
+
+  @TempDir static Path tmp;
+  static SplitData data;
+
+  @BeforeAll
+  static void data() throws Exception {
+    data = TestData.split(tmp.resolve("data"), 800, 240, 80, 11);
+  }
+
+  static TrainConfig small(ModelType type, int epochs) {
+    TrainConfig c = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(5);
+    return type == ModelType.VAE ? c.withLayers(new int[] {64}, 16).withAnnealing(0.2, 200) : c.withLayers(new int[0], 32);
+  }
+
+  @ParameterizedTest
+  @EnumSource(ModelType.class)
+  void lossDecreasesAndModelBeatsPopularity(ModelType type) throws Exception {
+    try (MultTrainer t = new MultTrainer(small(type, 15), data.numItems(), Device.cpu())) {
+      MultTrainer.Outcome out = t.fit(data, null, new MultTrainer.Listener() {});
+      List<EpochStats> h = out.history();
+      assertEquals(15, h.size());
+      assertThat(h.get(h.size() - 1).recon()).isLessThan(h.get(0).recon() * 0.97);
+      if (type == ModelType.VAE) {
+        assertThat(h.get(h.size() - 1).beta()).isGreaterThan(h.get(0).beta());
+        assertThat(h.get(0).kl()).isPositive();
+      }
+      t.loadWeights(out.bestWeights());
+      Metrics model = t.evaluate(data.testTr(), data.testTe());
+      Metrics pop = Evaluator.evaluate(data.testTr(), data.testTe(), new Popularity(data.train()), 100);
+      assertThat(model.users()).isEqualTo(pop.users()).isGreaterThan(40);
+      assertThat(model.ndcg100()).as("%s vs popularity %s", model, pop).isGreaterThan(pop.ndcg100() * 1.15);
+      assertThat(model.recall20()).isGreaterThan(pop.recall20());
+    }
+  }
+
+  @Test
+  void resumedTrainingMatchesUninterruptedTraining() throws Exception {
+    TrainConfig three = small(ModelType.VAE, 3);
+    Tensor straight;
+    try (MultTrainer t = new MultTrainer(three, data.numItems(), Device.cpu())) {
+      t.fit(data, null, new MultTrainer.Listener() {});
+      straight = exportFirst(t);
+    }
+    Path ckpt = tmp.resolve("ckpt");
+    try (MultTrainer t = new MultTrainer(small(ModelType.VAE, 2), data.numItems(), Device.cpu())) {
+      t.fit(data, ckpt, new MultTrainer.Listener() {});
+    }
+    try (MultTrainer t = new MultTrainer(three, data.numItems(), Device.cpu())) {
+      MultTrainer.Outcome out = t.fit(data, ckpt, new MultTrainer.Listener() {});
+      assertEquals(3, out.history().size());
+      assertEquals(3 * ((data.train().rows() + 99) / 100), t.updates());
+      assertArrayEquals(straight.data(), exportFirst(t).data(), 1e-5f);
+    }
+  }
+
+  private static Tensor exportFirst(MultTrainer t) {
+    float[] logits = t.logits(List.of(data.valTr().row(0), data.valTr().row(1)));
+    return new Tensor(new long[] {logits.length}, logits);
+  }
+}
