@@ -173,6 +173,11 @@ public final class ModelBundle {
     }
   }
 
+  /** Reads (without verifying the other files) the manifest of the bundle in {@code dir}. */
+  public static BundleManifest manifestOf(Path dir) {
+    return readManifest(dir.resolve(MANIFEST));
+  }
+
   private static BundleManifest readManifest(Path file) {
     try {
       BundleManifest m = JSON.readValue(file.toFile(), BundleManifest.class);

@@ -1,0 +1,30 @@
+package dev.recsys.trainer.cli;
+
+import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.trainer.registry.ModelAnnouncer;
+import dev.recsys.trainer.registry.ModelRegistry;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Where the registry is, which model, and where to announce changes. */
+public final class RegistryOptions {
+
+  @Option(names = "--registry", defaultValue = "${RECSYS_REGISTRY:-registry}", description = "Registry root directory (default: $RECSYS_REGISTRY or ./registry)")
+  Path registry;
+
+  @Option(names = "--name", defaultValue = "movielens", description = "Model name in the registry (default: ${DEFAULT-VALUE})")
+  String name;
+
+  @Option(names = "--bootstrap", description = "Kafka bootstrap servers: announce the change on the model-updates topic")
+  String bootstrap;
+
+  void announce(ModelRegistry.Version v, String action) throws Exception {
+    if (bootstrap == null) {
+      System.out.println("not announced (no --bootstrap): running jobs will not switch until told");
+      return;
+    }
+    ModelUpdateEvent e = v.event(action);
+    var meta = ModelAnnouncer.announce(bootstrap, e);
+    System.out.println("announced " + e.name() + " v" + e.version() + " on " + meta.topic() + "@" + meta.offset());
+  }
+}

@@ -1,0 +1,90 @@
+package dev.recsys.trainer.report;
+
+import dev.recsys.trainer.train.EpochStats;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** PNG plots of a training run: loss curves and validation NDCG@100 per epoch. */
+public final class Plots {
+
+  private Plots() {}
+
+  /** Reconstruction, KL and total loss per epoch; KL on its own axis since it is much smaller. */
+  public static void losses(Path png, String title, List<EpochStats> h) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    XYSeriesCollection main = new XYSeriesCollection();
+    main.addSeries(series("total loss", h, EpochStats::loss));
+    main.addSeries(series("reconstruction (neg. log-likelihood)", h, EpochStats::recon));
+    XYPlot plot = new XYPlot(main, new NumberAxis("epoch"), new NumberAxis("loss per user"), renderer(Color.BLACK, new Color(0x1f77b4)));
+    plot.getRangeAxis().setAutoRange(true);
+    ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+    if (h.stream().anyMatch(e -> e.kl() > 0)) {
+      XYSeriesCollection kl = new XYSeriesCollection(series("KL divergence", h, EpochStats::kl));
+      plot.setDataset(1, kl);
+      NumberAxis klAxis = new NumberAxis("KL");
+      klAxis.setAutoRangeIncludesZero(false);
+      plot.setRangeAxis(1, klAxis);
+      plot.mapDatasetToRangeAxis(1, 1);
+      plot.setRenderer(1, renderer(new Color(0xd62728)));
+    }
+    save(png, new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+  }
+
+  /** Validation NDCG@100 per epoch, with the best epoch marked. */
+  public static void validation(Path png, String title, List<EpochStats> h, int bestEpoch, double popularity, double ease)
+      throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    XYSeriesCollection data = new XYSeriesCollection(series("validation NDCG@100", h, EpochStats::valNdcg100));
+    XYPlot plot = new XYPlot(data, new NumberAxis("epoch"), new NumberAxis("NDCG@100"), renderer(new Color(0x2ca02c)));
+    ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
+    plot.addDomainMarker(marker(bestEpoch, "best epoch " + bestEpoch, Color.GRAY));
+    if (popularity > 0) {
+      plot.addRangeMarker(marker(popularity, "popularity", new Color(0x7f7f7f)));
+    }
+    if (ease > 0) {
+      plot.addRangeMarker(marker(ease, "EASE", new Color(0x9467bd)));
+    }
+    save(png, new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true));
+  }
+
+  private static XYSeries series(String name, List<EpochStats> h, ToDoubleFunction<EpochStats> f) {
+    XYSeries s = new XYSeries(name);
+    h.forEach(e -> s.add(e.epoch(), f.applyAsDouble(e)));
+    return s;
+  }
+
+  private static XYLineAndShapeRenderer renderer(Color... colors) {
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
+    for (int i = 0; i < colors.length; i++) {
+      r.setSeriesPaint(i, colors[i]);
+      r.setSeriesStroke(i, new BasicStroke(2f));
+    }
+    return r;
+  }
+
+  private static ValueMarker marker(double at, String label, Color c) {
+    ValueMarker m = new ValueMarker(at, c, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
+    m.setLabel(label);
+    return m;
+  }
+
+  private static void save(Path png, JFreeChart chart) throws IOException {
+    chart.setBackgroundPaint(Color.WHITE);
+    chart.getXYPlot().setBackgroundPaint(Color.WHITE);
+    chart.getXYPlot().setDomainGridlinePaint(Color.LIGHT_GRAY);
+    chart.getXYPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
+    ChartUtils.saveChartAsPNG(png.toFile(), chart, 900, 500);
+  }
+}
