@@ -4,6 +4,7 @@ import dev.recsys.model.DjlRuntime;
 import dev.recsys.trainer.cli.DownloadCommand;
 import dev.recsys.trainer.cli.ModelCommand;
 import dev.recsys.trainer.cli.SplitCommand;
+import dev.recsys.trainer.cli.SummarizeCommand;
 import dev.recsys.trainer.cli.SynthCommand;
 import dev.recsys.trainer.cli.TrainCommand;
 import picocli.CommandLine;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
       SplitCommand.class,
       SynthCommand.class,
       DownloadCommand.class,
+      SummarizeCommand.class,
     })
 public final class RecsysCli implements Runnable {
 
