@@ -19,7 +19,7 @@ import dev.recsys.model.bundle.BundleException;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.trainer.registry.ModelAnnouncer;
-import dev.recsys.trainer.registry.ModelRegistry;
+import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,9 +131,9 @@ class ModelRegistryTest {
     }
     ModelRegistry reg = new ModelRegistry(tmp.resolve("registry"));
     ModelRegistry.Version v1 = reg.publish("ml", bundle("a", 1));
-    ModelAnnouncer.announce(kafka.bootstrapServers(), v1.event("publish"));
+    ModelAnnouncer.announce(kafka.bootstrapServers(), ModelAnnouncer.event(v1, "publish"));
     ModelRegistry.Version back = reg.promote("ml", 1);
-    ModelAnnouncer.announce(kafka.bootstrapServers(), back.event("promote"));
+    ModelAnnouncer.announce(kafka.bootstrapServers(), ModelAnnouncer.event(back, "promote"));
 
     List<ModelUpdateEvent> got = new ArrayList<>();
     try (KafkaConsumer<String, ModelUpdateEvent> c =

@@ -1,6 +1,6 @@
 package dev.recsys.trainer.cli;
 
-import dev.recsys.trainer.registry.ModelRegistry;
+import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

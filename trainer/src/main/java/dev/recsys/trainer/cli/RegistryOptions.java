@@ -2,7 +2,7 @@ package dev.recsys.trainer.cli;
 
 import dev.recsys.kafka.contract.ModelUpdateEvent;
 import dev.recsys.trainer.registry.ModelAnnouncer;
-import dev.recsys.trainer.registry.ModelRegistry;
+import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -23,7 +23,7 @@ public final class RegistryOptions {
       System.out.println("not announced (no --bootstrap): running jobs will not switch until told");
       return;
     }
-    ModelUpdateEvent e = v.event(action);
+    ModelUpdateEvent e = ModelAnnouncer.event(v, action);
     var meta = ModelAnnouncer.announce(bootstrap, e);
     System.out.println("announced " + e.name() + " v" + e.version() + " on " + meta.topic() + "@" + meta.offset());
   }

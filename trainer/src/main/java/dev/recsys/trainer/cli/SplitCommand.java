@@ -28,7 +28,7 @@ public final class SplitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Preprocessor.Result r = Preprocessor.run(ratings, new Preprocessor.Options(3.5, 5, heldOut, 0.2, seed), skipBadRows);
+    Preprocessor.Result r = Preprocessor.run(ratings, Preprocessor.Options.paper(heldOut, seed), skipBadRows);
     SplitIO.write(out, r.split());
     Preprocessor.Stats s = r.stats();
     System.out.printf("%,d ratings (%,d bad rows skipped), %,d positives, %,d of %,d users kept; parse %.1fs, split %.1fs%n",

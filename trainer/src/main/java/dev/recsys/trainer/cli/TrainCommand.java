@@ -6,7 +6,7 @@ import dev.recsys.model.ModelType;
 import dev.recsys.trainer.TrainRunner;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.eval.Metrics;
-import dev.recsys.trainer.registry.ModelRegistry;
+import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.trainer.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -100,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
     TrainRunner.Result r =
         TrainRunner.run(
             new TrainRunner.Options(
-                input.ratings, input.split, new Preprocessor.Options(3.5, 5, heldOut, 0.2, splitSeed), skipBadRows, cfg, dev,
+                input.ratings, input.split, Preprocessor.Options.paper(heldOut, splitSeed), skipBadRows, cfg, dev,
                 out, noEase ? List.of() : easeLambdas, new ConsoleProgress(epochs, !noProgress, System.out)));
     Metrics t = r.test();
     System.out.printf("test NDCG@100 %.4f  Recall@20 %.4f  Recall@50 %.4f  (%d users)%n", t.ndcg100(), t.recall20(), t.recall50(), t.users());

@@ -1,5 +1,6 @@
 package dev.recsys.trainer.data;
 
+import dev.recsys.model.Interactions;
 import dev.recsys.model.movielens.DataFormatException;
 import dev.recsys.model.movielens.MovieLensReader;
 import java.io.IOException;
@@ -35,7 +36,7 @@ public final class Preprocessor {
    */
   public record Options(double minRating, int minUserPositives, int heldOutUsers, double testProportion, long seed) {
     public static Options paper(int heldOutUsers, long seed) {
-      return new Options(3.5, 5, heldOutUsers, 0.2, seed);
+      return new Options(Interactions.POSITIVE_ABOVE, 5, heldOutUsers, 0.2, seed);
     }
   }
 

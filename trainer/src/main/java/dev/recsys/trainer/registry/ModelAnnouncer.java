@@ -5,6 +5,7 @@ import dev.recsys.kafka.Topics;
 import dev.recsys.kafka.contract.JsonCodec;
 import dev.recsys.kafka.contract.JsonSerde;
 import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.model.registry.ModelRegistry;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -17,6 +18,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class ModelAnnouncer {
 
   private ModelAnnouncer() {}
+
+  /** The announcement of a version that just became current. */
+  public static ModelUpdateEvent event(ModelRegistry.Version v, String action) {
+    return new ModelUpdateEvent(
+        v.name(), v.version(), v.dir().toUri().toString(), v.sha256(), v.modelType(), v.publishedAt().toEpochMilli(), action);
+  }
 
   /** Sends and waits for the broker's acknowledgement. */
   public static RecordMetadata announce(String bootstrap, ModelUpdateEvent event)

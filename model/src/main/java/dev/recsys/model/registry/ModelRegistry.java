@@ -1,8 +1,7 @@
-package dev.recsys.trainer.registry;
+package dev.recsys.model.registry;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
 import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.Digests;
 import dev.recsys.model.bundle.ModelBundle;
@@ -49,11 +48,7 @@ public final class ModelRegistry {
   private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
 
   /** One published version. */
-  public record Version(String name, int version, Path dir, String sha256, String modelType, Instant publishedAt, boolean current) {
-    public ModelUpdateEvent event(String action) {
-      return new ModelUpdateEvent(name, version, dir.toUri().toString(), sha256, modelType, publishedAt.toEpochMilli(), action);
-    }
-  }
+  public record Version(String name, int version, Path dir, String sha256, String modelType, Instant publishedAt, boolean current) {}
 
   /** current.json. */
   record Pointer(int current, List<Integer> stack, List<Change> log) {}
@@ -158,7 +153,24 @@ public final class ModelRegistry {
     }
   }
 
-  /** The verified description of a version. */
+  /**
+   * Resolves a bundle URI (as announced on model-updates) to a version directory, refusing anything
+   * outside this registry's root.
+   */
+  public Path resolveUri(String uri) {
+    Path p;
+    try {
+      p = Path.of(java.net.URI.create(uri)).toAbsolutePath().normalize();
+    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+      throw new IllegalArgumentException("not a file URI: " + uri);
+    }
+    if (!p.startsWith(root)) {
+      throw new IllegalArgumentException("bundle " + p + " is outside the registry root " + root);
+    }
+    return p;
+  }
+
+  /** The description of a version (its manifest is read; the bundle is not verified here). */
   public Version version(String name, int version) throws IOException {
     int current = pointer(name).map(Pointer::current).orElse(-1);
     Path dir = root.resolve(name).resolve("v" + version);

@@ -1,0 +1,97 @@
+package dev.recsys.job;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code recsys job}: runs the streaming job, on a local embedded Flink when started from the
+ * command line, or on the cluster when the jar is submitted with {@code flink run}.
+ */
+@Command(
+    name = "job",
+    mixinStandardHelpOptions = true,
+    description = {"Run the streaming recommender: ratings in, exactly-once top-K out, hot model swaps."},
+    modelTransformer = JobCommand.SettingsFooter.class)
+public final class JobCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobCommand.class);
+
+  @Option(names = "--config", description = "A properties file with settings")
+  Path configFile;
+
+  @Option(names = "--set", description = "Override a setting: --set batch.size=128 (repeatable)")
+  Map<String, String> overrides = Map.of();
+
+  @Option(names = "--bootstrap", description = "Same as --set kafka.bootstrap=...")
+  String bootstrap;
+
+  @Option(names = "--registry", description = "Same as --set registry.root=...")
+  String registry;
+
+  @Option(names = "--model-name", description = "Same as --set model.name=...")
+  String modelName;
+
+  @Option(names = "--checkpoint-dir", description = "Same as --set checkpoint.dir=...")
+  String checkpointDir;
+
+  @Option(names = "--parallelism", description = "Same as --set parallelism=...")
+  Integer parallelism;
+
+  @Option(names = "--restore", description = "Resume from this checkpoint or savepoint path")
+  String restore;
+
+  /** Shows every setting with its default under --help, straight from {@link JobConfig}. */
+  public static final class SettingsFooter implements picocli.CommandLine.IModelTransformer {
+    @Override
+    public picocli.CommandLine.Model.CommandSpec transform(picocli.CommandLine.Model.CommandSpec spec) {
+      spec.usageMessage().footerHeading("%nSettings (--config FILE and --set key=value; defaults shown):%n");
+      spec.usageMessage().footer(JobConfig.describe().replace("%", "%%"));
+      return spec;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    JobConfig c = config();
+    LOG.info("job settings: {}", c.effective());
+    StreamExecutionEnvironment env = JobEnvironment.create(c, restore);
+    RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
+    env.execute("recsys recommender");
+    return 0;
+  }
+
+  JobConfig config() throws Exception {
+    JobConfig c = configFile == null ? JobConfig.defaults() : JobConfig.load(configFile);
+    overrides.forEach(c::set);
+    if (bootstrap != null) {
+      c.set(JobConfig.BOOTSTRAP, bootstrap);
+    }
+    if (registry != null) {
+      c.set(JobConfig.REGISTRY, registry);
+    }
+    if (modelName != null) {
+      c.set(JobConfig.MODEL_NAME, modelName);
+    }
+    if (checkpointDir != null) {
+      c.set(JobConfig.CHECKPOINT_DIR, checkpointDir);
+    }
+    if (parallelism != null) {
+      c.set(JobConfig.PARALLELISM, parallelism);
+    }
+    return c;
+  }
+
+  /** Entry point for {@code flink run -c dev.recsys.job.JobCommand recsys-flink-job.jar [options]}. */
+  public static void main(String[] args) {
+    int code = new picocli.CommandLine(new JobCommand()).execute(args);
+    if (code != 0) {
+      throw new IllegalStateException("job exited with " + code);
+    }
+  }
+}

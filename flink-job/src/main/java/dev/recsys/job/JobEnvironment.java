@@ -1,0 +1,55 @@
+package dev.recsys.job;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** The execution settings: RocksDB with incremental checkpoints, checkpointing and restarts. */
+public final class JobEnvironment {
+
+  private JobEnvironment() {}
+
+  /** Flink configuration for the job's settings (merged into the cluster's own when submitted). */
+  public static Configuration configuration(JobConfig c) {
+    Configuration f = new Configuration();
+    f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+    f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+    f.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointUri(c.get(JobConfig.CHECKPOINT_DIR)));
+    f.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, c.getDuration(JobConfig.CHECKPOINT_INTERVAL));
+    f.set(
+        CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
+        "at_least_once".equalsIgnoreCase(c.get(JobConfig.CHECKPOINT_MODE)) ? CheckpointingMode.AT_LEAST_ONCE : CheckpointingMode.EXACTLY_ONCE);
+    f.set(
+        CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        c.getBoolean(JobConfig.CHECKPOINT_RETAIN)
+            ? ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION
+            : ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
+    f.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+    f.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
+    f.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofMinutes(1));
+    return f;
+  }
+
+  /** An environment for the job; with {@code restoreFrom} it resumes that checkpoint or savepoint. */
+  public static StreamExecutionEnvironment create(JobConfig c, String restoreFrom) {
+    Configuration f = configuration(c);
+    if (restoreFrom != null) {
+      f.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
+    env.setParallelism(c.getInt(JobConfig.PARALLELISM));
+    return env;
+  }
+
+  /** A bare path becomes an absolute file: URI; URIs pass through. */
+  static String checkpointUri(String dir) {
+    return dir.contains("://") ? dir : Path.of(dir).toAbsolutePath().toUri().toString();
+  }
+}

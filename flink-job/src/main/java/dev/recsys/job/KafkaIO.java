@@ -1,0 +1,115 @@
+package dev.recsys.job;
+
+import dev.recsys.kafka.contract.DeadLetterEvent;
+import dev.recsys.kafka.contract.JsonCodec;
+import dev.recsys.kafka.contract.RecommendationEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.flink.util.Collector;
+
+/** The job's Kafka sources and sinks, built from {@link JobConfig}. */
+public final class KafkaIO {
+
+  private KafkaIO() {}
+
+  /** The ratings source, keeping partition and offset for dead letters. */
+  public static DataStream<RawRecord> ratings(StreamExecutionEnvironment env, JobConfig c) {
+    KafkaSource<RawRecord> source =
+        KafkaSource.<RawRecord>builder()
+            .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
+            .setTopics(c.get(JobConfig.RATINGS_TOPIC))
+            .setGroupId(c.get(JobConfig.GROUP))
+            .setStartingOffsets(startingOffsets(c.get(JobConfig.STARTING_OFFSETS)))
+            .setDeserializer(new RawDeserializer())
+            .setProperties(c.kafkaClientProperties())
+            .setProperty("commit.offsets.on.checkpoint", "true")
+            .build();
+    return env.fromSource(source, WatermarkStrategy.noWatermarks(), "ratings").uid("ratings-source");
+  }
+
+  /**
+   * The model-updates source: always from the beginning of the compacted topic (which holds the
+   * latest announcement per model), in a group of its own per job instance.
+   */
+  public static DataStream<RawRecord> modelUpdates(StreamExecutionEnvironment env, JobConfig c) {
+    KafkaSource<RawRecord> source =
+        KafkaSource.<RawRecord>builder()
+            .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
+            .setTopics(c.get(JobConfig.MODEL_UPDATES_TOPIC))
+            .setGroupId(c.get(JobConfig.GROUP) + "-model-updates")
+            .setStartingOffsets(OffsetsInitializer.earliest())
+            .setDeserializer(new RawDeserializer())
+            .setProperties(c.kafkaClientProperties())
+            .build();
+    return env.fromSource(source, WatermarkStrategy.noWatermarks(), "model-updates").uid("model-updates-source").setParallelism(1);
+  }
+
+  /** Exactly-once recommendations, keyed by userId. */
+  public static KafkaSink<RecommendationEvent> recommendations(JobConfig c) {
+    Properties p = c.kafkaClientProperties();
+    p.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(c.getDuration(JobConfig.TX_TIMEOUT).toMillis()));
+    return KafkaSink.<RecommendationEvent>builder()
+        .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
+        .setKafkaProducerConfig(p)
+        .setRecordSerializer(
+            (KafkaRecordSerializationSchema<RecommendationEvent>)
+                (e, ctx, ts) -> new ProducerRecord<>(c.get(JobConfig.RECOMMENDATIONS_TOPIC), key(e.userId()), JsonCodec.RECOMMENDATION.encode(e)))
+        .setDeliveryGuarantee(
+            "at_least_once".equalsIgnoreCase(c.get(JobConfig.CHECKPOINT_MODE)) ? DeliveryGuarantee.AT_LEAST_ONCE : DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(c.get(JobConfig.TX_PREFIX))
+        .build();
+  }
+
+  /** Dead letters, at least once (a repeated dead letter is harmless; a lost one is not). */
+  public static KafkaSink<DeadLetterEvent> deadLetters(JobConfig c) {
+    String topic = c.get(JobConfig.DEAD_LETTER_TOPIC);
+    return KafkaSink.<DeadLetterEvent>builder()
+        .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
+        .setKafkaProducerConfig(c.kafkaClientProperties())
+        .setRecordSerializer(
+            (KafkaRecordSerializationSchema<DeadLetterEvent>)
+                (e, ctx, ts) -> new ProducerRecord<>(topic, e.sourceTopic().getBytes(StandardCharsets.UTF_8), JsonCodec.DEAD_LETTER.encode(e)))
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build();
+  }
+
+  static byte[] key(long userId) {
+    return Long.toString(userId).getBytes(StandardCharsets.UTF_8);
+  }
+
+  static OffsetsInitializer startingOffsets(String mode) {
+    return switch (mode) {
+      case "earliest" -> OffsetsInitializer.earliest();
+      case "latest" -> OffsetsInitializer.latest();
+      case "committed" -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+      default -> throw new IllegalArgumentException("kafka.starting-offsets: committed, earliest or latest, not " + mode);
+    };
+  }
+
+  /** Keeps the whole record; parsing happens in the job so bad records can be dead-lettered. */
+  static final class RawDeserializer implements KafkaRecordDeserializationSchema<RawRecord> {
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> r, Collector<RawRecord> out) {
+      out.collect(new RawRecord(r.topic(), r.partition(), r.offset(), r.timestamp(), r.value()));
+    }
+
+    @Override
+    public TypeInformation<RawRecord> getProducedType() {
+      return TypeInformation.of(RawRecord.class);
+    }
+  }
+}

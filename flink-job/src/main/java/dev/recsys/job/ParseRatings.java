@@ -1,0 +1,44 @@
+package dev.recsys.job;
+
+import dev.recsys.kafka.contract.DeadLetterEvent;
+import dev.recsys.kafka.contract.InvalidMessageException;
+import dev.recsys.kafka.contract.JsonCodec;
+import dev.recsys.kafka.contract.RatingEvent;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Parses and validates rating records against the schema. Anything unusable goes to the
+ * dead-letter side output with the reason, partition and offset; input never fails the job.
+ */
+public class ParseRatings extends ProcessFunction<RawRecord, Rating> {
+
+  public static final OutputTag<DeadLetterEvent> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+  private transient Counter eventsIn;
+  private transient Counter badEvents;
+
+  @Override
+  public void open(OpenContext ctx) {
+    eventsIn = getRuntimeContext().getMetricGroup().counter("eventsIn");
+    badEvents = getRuntimeContext().getMetricGroup().counter("badEvents");
+  }
+
+  @Override
+  public void processElement(RawRecord r, Context ctx, Collector<Rating> out) {
+    eventsIn.inc();
+    try {
+      RatingEvent e = JsonCodec.RATING.decode(r.value);
+      out.collect(new Rating(e.userId(), e.movieId(), (float) e.rating(), e.timestamp(), r.timestamp));
+    } catch (InvalidMessageException e) {
+      badEvents.inc();
+      ctx.output(DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, e.getMessage(), System.currentTimeMillis()));
+    } catch (RuntimeException e) { // whatever else a payload can provoke must not stop the job
+      badEvents.inc();
+      ctx.output(DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, "unprocessable: " + e, System.currentTimeMillis()));
+    }
+  }
+}

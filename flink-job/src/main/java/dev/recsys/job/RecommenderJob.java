@@ -1,0 +1,81 @@
+package dev.recsys.job;
+
+import dev.recsys.kafka.contract.DeadLetterEvent;
+import dev.recsys.kafka.contract.InvalidMessageException;
+import dev.recsys.kafka.contract.JsonCodec;
+import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.kafka.contract.RecommendationEvent;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The job's topology, with its sources and sinks as parameters so tests and the local run can plug
+ * in their own:
+ *
+ * <pre>
+ * ratings ──parse/validate──┬─ keyBy(userId) ─┐
+ *                           │                 ├─ RecommendFunction ─▶ recommendations (exactly once)
+ * model-updates ──parse─────┼─ broadcast ─────┘          │
+ *                           └─────────────┬──────────────┘
+ *                                         └─▶ dead letters (bad input, refused models)
+ * </pre>
+ */
+public final class RecommenderJob {
+
+  /** Operator uids: stable names so savepoints survive topology edits. */
+  public static final String UID_PARSE = "parse-ratings";
+  public static final String UID_MODEL_PARSE = "parse-model-updates";
+  public static final String UID_RECOMMEND = "recommend";
+
+  private RecommenderJob() {}
+
+  /**
+   * Wires the job.
+   *
+   * @param ratings raw rating records
+   * @param modelUpdates raw model announcements
+   * @param recommendations where recommendations go
+   * @param deadLetters where unusable input and model refusals go
+   */
+  public static void build(
+      JobConfig config,
+      DataStream<RawRecord> ratings,
+      DataStream<RawRecord> modelUpdates,
+      Sink<RecommendationEvent> recommendations,
+      Sink<DeadLetterEvent> deadLetters) {
+    SingleOutputStreamOperator<Rating> parsed = ratings.process(new ParseRatings()).name("parse ratings").uid(UID_PARSE);
+
+    SingleOutputStreamOperator<ModelUpdateEvent> updates =
+        modelUpdates.process(new ParseModelUpdates()).returns(TypeInformation.of(ModelUpdateEvent.class))
+            .name("parse model updates").uid(UID_MODEL_PARSE).setParallelism(1);
+    BroadcastStream<ModelUpdateEvent> broadcast = updates.broadcast(RecommendFunction.ANNOUNCEMENTS);
+
+    SingleOutputStreamOperator<RecommendationEvent> recs =
+        parsed.keyBy(Rating::userId)
+            .connect(broadcast)
+            .process(new RecommendFunction(config))
+            .name("score users in micro-batches").uid(UID_RECOMMEND);
+
+    recs.sinkTo(recommendations).name("recommendations sink").uid("recommendations-sink");
+    parsed.getSideOutput(ParseRatings.DEAD_LETTERS)
+        .union(updates.getSideOutput(ParseRatings.DEAD_LETTERS), recs.getSideOutput(RecommendFunction.MODEL_ERRORS))
+        .sinkTo(deadLetters).name("dead-letter sink").uid("dead-letter-sink");
+  }
+
+  /** Validates announcements; bad ones are dead-lettered like bad ratings. */
+  static final class ParseModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEvent> {
+    @Override
+    public void processElement(RawRecord r, Context ctx, Collector<ModelUpdateEvent> out) {
+      try {
+        out.collect(JsonCodec.MODEL_UPDATE.decode(r.value));
+      } catch (InvalidMessageException e) {
+        ctx.output(ParseRatings.DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, e.getMessage(), System.currentTimeMillis()));
+      }
+    }
+  }
+}
