@@ -1,8 +1,6 @@
 package dev.recsys.job;
 
 import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.InvalidMessageException;
-import dev.recsys.kafka.contract.JsonCodec;
 import dev.recsys.kafka.contract.ModelUpdateEvent;
 import dev.recsys.kafka.contract.RecommendationEvent;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -10,8 +8,6 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
 
 /**
  * The job's topology, with its sources and sinks as parameters so tests and the local run can plug
@@ -20,7 +16,7 @@ import org.apache.flink.util.Collector;
  * <pre>
  * ratings ──parse/validate──┬─ keyBy(userId) ─┐
  *                           │                 ├─ RecommendFunction ─▶ recommendations (exactly once)
- * model-updates ──parse─────┼─ broadcast ─────┘          │
+ * model-updates ──verify────┼─ broadcast ─────┘          │
  *                           └─────────────┬──────────────┘
  *                                         └─▶ dead letters (bad input, refused models)
  * </pre>
@@ -29,7 +25,7 @@ public final class RecommenderJob {
 
   /** Operator uids: stable names so savepoints survive topology edits. */
   public static final String UID_PARSE = "parse-ratings";
-  public static final String UID_MODEL_PARSE = "parse-model-updates";
+  public static final String UID_MODEL_PARSE = "verify-model-updates";
   public static final String UID_RECOMMEND = "recommend";
 
   private RecommenderJob() {}
@@ -51,8 +47,8 @@ public final class RecommenderJob {
     SingleOutputStreamOperator<Rating> parsed = ratings.process(new ParseRatings()).name("parse ratings").uid(UID_PARSE);
 
     SingleOutputStreamOperator<ModelUpdateEvent> updates =
-        modelUpdates.process(new ParseModelUpdates()).returns(TypeInformation.of(ModelUpdateEvent.class))
-            .name("parse model updates").uid(UID_MODEL_PARSE).setParallelism(1);
+        modelUpdates.process(new VerifyModelUpdates(config)).returns(TypeInformation.of(ModelUpdateEvent.class))
+            .name("verify model updates").uid(UID_MODEL_PARSE).setParallelism(1);
     BroadcastStream<ModelUpdateEvent> broadcast = updates.broadcast(RecommendFunction.ANNOUNCEMENTS);
 
     SingleOutputStreamOperator<RecommendationEvent> recs =
@@ -65,17 +61,5 @@ public final class RecommenderJob {
     parsed.getSideOutput(ParseRatings.DEAD_LETTERS)
         .union(updates.getSideOutput(ParseRatings.DEAD_LETTERS), recs.getSideOutput(RecommendFunction.MODEL_ERRORS))
         .sinkTo(deadLetters).name("dead-letter sink").uid("dead-letter-sink");
-  }
-
-  /** Validates announcements; bad ones are dead-lettered like bad ratings. */
-  static final class ParseModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEvent> {
-    @Override
-    public void processElement(RawRecord r, Context ctx, Collector<ModelUpdateEvent> out) {
-      try {
-        out.collect(JsonCodec.MODEL_UPDATE.decode(r.value));
-      } catch (InvalidMessageException e) {
-        ctx.output(ParseRatings.DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, e.getMessage(), System.currentTimeMillis()));
-      }
-    }
   }
 }

@@ -52,7 +52,7 @@ public @interface WithKafka {
     }
 
     /** Stops the cluster when JUnit closes the class's store. */
-    private record Closing(KafkaCluster cluster) implements ExtensionContext.Store.CloseableResource {
+    private record Closing(KafkaCluster cluster) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
       @Override
       public void close() {
         cluster.close();

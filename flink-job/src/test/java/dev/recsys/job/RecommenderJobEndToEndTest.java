@@ -1,0 +1,279 @@
+package dev.recsys.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import dev.recsys.kafka.contract.DeadLetterEvent;
+import dev.recsys.kafka.contract.RatingEvent;
+import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.kafka.testing.KafkaCluster;
+import dev.recsys.kafka.testing.WithKafka;
+import dev.recsys.model.Interactions;
+import dev.recsys.model.bundle.ModelBundle;
+import dev.recsys.model.registry.ModelRegistry;
+import dev.recsys.model.scoring.Recommendations;
+import dev.recsys.model.scoring.ScoredItem;
+import dev.recsys.model.scoring.Scorer;
+import dev.recsys.model.scoring.UserQuery;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole job on a real MiniCluster with RocksDB, against a real Kafka broker. */
+@WithKafka
+class RecommenderJobEndToEndTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(90);
+
+  @TempDir Path tmp;
+  Path registry;
+  KafkaTestIO kafka;
+  JobConfig config;
+
+  @BeforeEach
+  void setUp(KafkaCluster cluster) throws Exception {
+    registry = tmp.resolve("registry");
+    kafka = new KafkaTestIO(cluster.bootstrapServers());
+    kafka.createTopics();
+    config = JobConfig.defaults()
+        .set(JobConfig.BOOTSTRAP, cluster.bootstrapServers())
+        .set(JobConfig.GROUP, "job-" + UUID.randomUUID())
+        .set(JobConfig.STARTING_OFFSETS, "earliest")
+        .set(JobConfig.REGISTRY, registry.toString())
+        .set(JobConfig.MODEL_NAME, TestRegistry.NAME)
+        .set(JobConfig.BATCH_SIZE, 8)
+        .set(JobConfig.TOP_K, 10)
+        .set(JobConfig.CHECKPOINT_INTERVAL, "500 ms")
+        .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toString())
+        .set(JobConfig.TX_PREFIX, "test-" + UUID.randomUUID());
+  }
+
+  private JobClient start(String restoreFrom) throws Exception {
+    StreamExecutionEnvironment env = JobEnvironment.create(config, restoreFrom);
+    RecommenderJob.build(config, KafkaIO.ratings(env, config), KafkaIO.modelUpdates(env, config), KafkaIO.recommendations(config),
+        KafkaIO.deadLetters(config));
+    return env.executeAsync("recommender under test");
+  }
+
+  /** Random ratings for users, with strictly increasing timestamps. */
+  private static List<RatingEvent> ratings(List<Long> users, int perUser, long seed, long t0) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    List<RatingEvent> out = new ArrayList<>();
+    long t = t0;
+    for (int k = 0; k < perUser; k++) {
+      for (long u : users) {
+        double stars = 0.5 * (1 + rnd.nextInt(10));
+        out.add(new RatingEvent(u, 1 + rnd.nextInt(TestRegistry.ITEMS), stars, t++));
+      }
+    }
+    return out;
+  }
+
+  /** Each user's latest rating per movie, replayed the way the job applies them. */
+  private static Map<Long, UserHistory> histories(List<RatingEvent> events) {
+    Map<Long, UserHistory> h = new HashMap<>();
+    for (RatingEvent e : events) {
+      h.computeIfAbsent(e.userId(), u -> new UserHistory()).apply(e.movieId(), (float) e.rating(), e.timestamp(), 500);
+    }
+    return h;
+  }
+
+  private static Map<Long, Long> lastTrigger(List<RatingEvent> events) {
+    Map<Long, UserHistory> seen = new HashMap<>();
+    Map<Long, Long> last = new HashMap<>();
+    for (RatingEvent e : events) {
+      if (seen.computeIfAbsent(e.userId(), u -> new UserHistory()).apply(e.movieId(), (float) e.rating(), e.timestamp(), 500)) {
+        last.put(e.userId(), e.timestamp());
+      }
+    }
+    return last;
+  }
+
+  private static Map<Long, RecommendationEvent> latestPerUser(List<RecommendationEvent> recs) {
+    return recs.stream().collect(Collectors.toMap(RecommendationEvent::userId, r -> r,
+        (a, b) -> a.triggerTimestamp() >= b.triggerTimestamp() ? a : b, LinkedHashMap::new));
+  }
+
+  private static boolean covers(List<RecommendationEvent> recs, Map<Long, Long> triggers, int version) {
+    Map<Long, RecommendationEvent> latest = latestPerUser(recs);
+    return triggers.entrySet().stream().allMatch(t -> {
+      RecommendationEvent r = latest.get(t.getKey());
+      return r != null && r.triggerTimestamp() == t.getValue() && r.modelVersion() == version;
+    });
+  }
+
+  @Test
+  void ratingsInRecommendationsOutWithHotSwapAndDeadLetters() throws Exception {
+    ModelRegistry.Version v1 = TestRegistry.publish(registry, 1);
+    List<Long> users = List.of(11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L);
+    List<RatingEvent> first = ratings(users, 6, 1, 1_000);
+    kafka.ratings(first);
+    kafka.raw("ratings", "x", "not json at all");
+    kafka.raw("ratings", "7", "{\"userId\":7,\"movieId\":3,\"rating\":7.5,\"timestamp\":1}");
+    kafka.raw("ratings", "7", "{\"userId\":7,\"rating\":4.0,\"timestamp\":1}");
+
+    JobClient job = start(null);
+    try {
+      Map<Long, Long> triggers = lastTrigger(first);
+      List<RecommendationEvent> recs = mine(kafka.recommendations(r -> covers(r, triggers, 1), WAIT), users);
+      assertTrue(covers(recs, triggers, 1), "every user's latest event scored by v1: " + latestPerUser(recs));
+
+      // outputs equal what the Scorer computes for the same histories, and exclude every rated movie
+      Map<Long, UserHistory> hist = histories(first);
+      try (Scorer scorer = Scorer.open(ModelBundle.load(v1.dir()), Device.cpu())) {
+        for (RecommendationEvent r : latestPerUser(recs).values()) {
+          UserHistory h = hist.get(r.userId());
+          Recommendations expected = scorer.score(new UserQuery(h.positives(), h.rated()), 10);
+          assertEquals(expected.fallback(), r.fallback());
+          assertEquals(expected.items().stream().map(ScoredItem::movieId).toList(),
+              r.items().stream().map(RecommendationEvent.Item::movieId).toList(), "user " + r.userId());
+          assertEquals(expected.items().get(0).score(), r.items().get(0).score(), 1e-5);
+          assertEquals(TestRegistry.NAME, r.modelName());
+        }
+      }
+      for (RecommendationEvent r : recs) {
+        Map<Long, UserHistory> upTo = histories(first.stream().filter(e -> e.timestamp() <= r.triggerTimestamp()).toList());
+        assertThat(r.items()).extracting(RecommendationEvent.Item::movieId)
+            .doesNotContainAnyElementsOf(boxed(upTo.get(r.userId()).rated()));
+      }
+
+      // bad records went to the dead-letter topic with reasons, partitions and offsets
+      List<DeadLetterEvent> dead = kafka.deadLetters(d -> d.size() >= 3, WAIT).stream().filter(d -> d.sourceTopic().equals("ratings")).toList();
+      assertEquals(3, dead.size());
+      assertThat(dead).allMatch(d -> d.sourceTopic().equals("ratings") && d.offset() >= 0 && d.partition() >= 0);
+      assertThat(dead.stream().map(DeadLetterEvent::error).toList())
+          .anyMatch(e -> e.startsWith("not JSON"))
+          .anyMatch(e -> e.contains("rating"))
+          .anyMatch(e -> e.contains("movieId"));
+
+      // a new version is announced: outputs switch to v2 without a restart
+      ModelRegistry.Version v2 = TestRegistry.publish(registry, 2);
+      kafka.announce(v2);
+      List<RatingEvent> second = new ArrayList<>();
+      Map<Long, Long> secondTriggers = Map.of();
+      for (int round = 0; round < 30; round++) {
+        List<RatingEvent> more = ratings(users, 1, 100 + round, 10_000 + round * 100L);
+        second.addAll(more);
+        kafka.ratings(more);
+        secondTriggers = lastTrigger(Stream.concat(first.stream(), second.stream()).toList());
+        Map<Long, Long> want = secondTriggers;
+        List<RecommendationEvent> got = kafka.recommendations(r -> covers(r, want, 2), Duration.ofSeconds(3));
+        if (covers(got, want, 2)) {
+          break;
+        }
+      }
+      Map<Long, Long> want2 = secondTriggers;
+      assertTrue(covers(kafka.recommendations(r -> covers(r, want2, 2), WAIT), want2, 2), "switched to v2");
+
+      // a corrupted v3 is refused; v2 keeps serving and the refusal is dead-lettered
+      ModelRegistry.Version v3 = TestRegistry.publish(registry, 3);
+      Path weights = v3.dir().resolve("weights.bin");
+      weights.toFile().setWritable(true);
+      byte[] bytes = Files.readAllBytes(weights);
+      bytes[64] ^= 0x10;
+      Files.write(weights, bytes);
+      kafka.announce(v3);
+      List<DeadLetterEvent> refusals = kafka.deadLetters(d -> d.stream().anyMatch(x -> x.error().contains("v3")), WAIT);
+      assertThat(refusals).anyMatch(d -> d.sourceTopic().equals("model-updates") && d.error().contains("SHA-256 mismatch"));
+      List<RatingEvent> third = ratings(users, 1, 999, 50_000);
+      kafka.ratings(third);
+      Map<Long, Long> want3 = lastTrigger(Stream.of(first, second, third).flatMap(List::stream).toList());
+      assertTrue(covers(kafka.recommendations(r -> covers(r, want3, 2), WAIT), want3, 2), "v2 still serving after v3 was refused");
+    } finally {
+      job.cancel().get();
+    }
+  }
+
+  @Test
+  void restoreFromCheckpointLosesNoHistoryAndDuplicatesNothing() throws Exception {
+    TestRegistry.publish(registry, 1);
+    List<Long> users = List.of(31L, 32L, 33L, 34L, 35L, 36L);
+    List<RatingEvent> a = ratings(users, 5, 7, 1_000);
+    kafka.ratings(a);
+    JobClient job = start(null);
+    Map<Long, Long> ta = lastTrigger(a);
+    assertTrue(covers(kafka.recommendations(r -> covers(r, ta, 1), WAIT), ta, 1));
+    // send more and stop the job while it works on them
+    List<RatingEvent> b = ratings(users, 5, 8, 5_000);
+    kafka.ratings(b);
+    Thread.sleep(300);
+    Path checkpoints = tmp.resolve("checkpoints").resolve(job.getJobID().toString());
+    awaitCheckpoint(checkpoints);
+    job.cancel().get();
+    Path latest = latestCheckpoint(checkpoints).orElseThrow();
+
+    JobClient restored = start(latest.toString());
+    try {
+      // history from before the stop is still there: new events are scored on the full history
+      List<RatingEvent> c = ratings(users, 2, 9, 9_000);
+      kafka.ratings(c);
+      List<RatingEvent> all = Stream.of(a, b, c).flatMap(List::stream).toList();
+      Map<Long, Long> tc = lastTrigger(all);
+      List<RecommendationEvent> recs = mine(kafka.recommendations(r -> covers(r, tc, 1), WAIT), users);
+      assertTrue(covers(recs, tc, 1), "after restore every user's latest event is scored");
+      Map<Long, UserHistory> hist = histories(all);
+      for (RecommendationEvent r : latestPerUser(recs).values()) {
+        assertThat(r.items()).extracting(RecommendationEvent.Item::movieId)
+            .doesNotContainAnyElementsOf(boxed(hist.get(r.userId()).rated()));
+      }
+      // exactly once: no triggering event has two committed recommendations
+      Map<String, Long> perTrigger = recs.stream().collect(Collectors.groupingBy(r -> r.userId() + "@" + r.triggerTimestamp(), Collectors.counting()));
+      assertThat(perTrigger.values()).allMatch(n -> n == 1);
+      assertThat(recs.size()).isGreaterThan(users.size());
+      assertThat(positivesOf(hist)).isPositive();
+    } finally {
+      restored.cancel().get();
+    }
+  }
+
+  private static List<RecommendationEvent> mine(List<RecommendationEvent> recs, List<Long> users) {
+    return recs.stream().filter(r -> users.contains(r.userId())).toList();
+  }
+
+  private static long positivesOf(Map<Long, UserHistory> hist) {
+    return hist.values().stream().mapToLong(h -> h.positives().length).sum();
+  }
+
+  private static List<Long> boxed(long[] a) {
+    return java.util.Arrays.stream(a).boxed().toList();
+  }
+
+  private static void awaitCheckpoint(Path dir) throws Exception {
+    long deadline = System.currentTimeMillis() + WAIT.toMillis();
+    while (latestCheckpoint(dir).isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+  }
+
+  private static Optional<Path> latestCheckpoint(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("chk-") && Files.exists(p.resolve("_metadata")))
+          .max(Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(4))));
+    }
+  }
+
+  static {
+    assert Interactions.POSITIVE_ABOVE == 3.5;
+  }
+}
