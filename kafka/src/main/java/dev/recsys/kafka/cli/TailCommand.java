@@ -1,0 +1,97 @@
+package dev.recsys.kafka.cli;
+
+import dev.recsys.kafka.KafkaClients;
+import dev.recsys.kafka.Topics;
+import dev.recsys.kafka.contract.InvalidMessageException;
+import dev.recsys.kafka.contract.JsonCodec;
+import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.model.movielens.Movies;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code recsys tail}: committed recommendations as readable rows. */
+@Command(name = "tail", mixinStandardHelpOptions = true,
+    description = "Follow the recommendations topic (read_committed: only what the job committed) and print readable rows.")
+public final class TailCommand implements Callable<Integer> {
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--topic", defaultValue = Topics.RECOMMENDATIONS, description = "Topic (default: ${DEFAULT-VALUE})")
+  String topic;
+
+  @Option(names = "--movies", description = "movies.csv, to show titles")
+  Path moviesFile;
+
+  @Option(names = "--json", description = "Print the raw JSON records")
+  boolean json;
+
+  @Option(names = "--from-beginning", description = "Start at the oldest record instead of new ones")
+  boolean fromBeginning;
+
+  @Option(names = "--items", defaultValue = "5", description = "Items to show per row (default: ${DEFAULT-VALUE})")
+  int items;
+
+  @Option(names = "--max", defaultValue = "0", description = "Stop after this many records (default: follow forever)")
+  long max;
+
+  @Option(names = "--idle-timeout", defaultValue = "0", description = "Stop after this many seconds without records (default: never)")
+  long idleSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    Movies movies = moviesFile == null ? Movies.empty() : Movies.load(moviesFile);
+    Properties p = kafka.with(KafkaClients.readCommittedConsumer(kafka.bootstrap, "recsys-tail-" + UUID.randomUUID()));
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
+    long seen = 0;
+    long lastRecord = System.currentTimeMillis();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      while (max == 0 || seen < max) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+          print(r.value(), movies, System.out);
+          lastRecord = System.currentTimeMillis();
+          if (++seen == max) {
+            break;
+          }
+        }
+        if (idleSeconds > 0 && System.currentTimeMillis() - lastRecord > idleSeconds * 1000) {
+          break;
+        }
+      }
+    }
+    return 0;
+  }
+
+  void print(byte[] value, Movies movies, PrintStream out) {
+    if (json) {
+      out.println(new String(value, StandardCharsets.UTF_8));
+      return;
+    }
+    try {
+      out.println(format(JsonCodec.RECOMMENDATION.decode(value), movies, items));
+    } catch (InvalidMessageException e) {
+      out.println("(unreadable record: " + e.getMessage() + ")");
+    }
+  }
+
+  /** One readable row: user, version, latency, fallback mark and the top items. */
+  public static String format(RecommendationEvent e, Movies movies, int items) {
+    String top = e.items().stream().limit(items).map(i -> movies.title(i.movieId())).collect(Collectors.joining(" | "));
+    String latency = e.triggerPublishedAt() > 0 ? (e.emittedAt() - e.triggerPublishedAt()) + " ms" : "-";
+    return String.format("user %-7d %s v%-3d %8s %s %s", e.userId(), e.modelName(), e.modelVersion(), latency, e.fallback() ? "[popular]" : "         ", top);
+  }
+}
