@@ -1,5 +1,10 @@
 package dev.recsys.app;
 
+import dev.recsys.job.JobCommand;
+import dev.recsys.kafka.cli.DlqCommand;
+import dev.recsys.kafka.cli.ReplayCommand;
+import dev.recsys.kafka.cli.TailCommand;
+import dev.recsys.kafka.cli.TopicsCommand;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.trainer.cli.DownloadCommand;
 import dev.recsys.trainer.cli.ModelCommand;
@@ -17,6 +22,12 @@ import picocli.CommandLine.Command;
     version = "recsys 0.1.0",
     description = "Streaming Mult-VAE / Mult-DAE recommendations with Flink, Kafka and DJL.",
     subcommands = {
+      DemoCommand.class,
+      TopicsCommand.class,
+      ReplayCommand.class,
+      TailCommand.class,
+      DlqCommand.class,
+      JobCommand.class,
       TrainCommand.class,
       ModelCommand.class,
       SplitCommand.class,

@@ -59,6 +59,17 @@ public final class DjlRuntime {
   }
 
   /**
+   * Turns off autograd recording on the calling thread. PyTorch's grad mode is per thread and on by
+   * default; DJL switches it off only on the thread that started the engine. Off the training
+   * step, recording wastes memory and time, and in-place parameter updates fail.
+   */
+  public static void disableGradientRecording() {
+    if ("PyTorch".equals(Engine.getInstance().getEngineName())) {
+      ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    }
+  }
+
+  /**
    * Resolves a device name: {@code cpu}, {@code gpu} (fails when DJL sees none) or {@code auto}
    * (the first GPU when DJL sees one, else the CPU).
    */

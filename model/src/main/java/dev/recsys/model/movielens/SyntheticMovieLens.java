@@ -81,7 +81,9 @@ public record SyntheticMovieLens(int users, int movies, int meanRatings, int min
           liked[k] = rnd.nextInt(g);
         }
         Set<Integer> seen = new HashSet<>(n * 2);
-        long t = time + rnd.nextInt(200_000_000);
+        // users start within a few days of each other and rate over hours, so a replay in time
+        // order interleaves many users, as real traffic does
+        long t = time + rnd.nextInt(3 * 24 * 3600);
         int attempts = 0;
         while (seen.size() < n && attempts++ < n * 20) {
           boolean inTaste = rnd.nextDouble() < 0.8;
@@ -93,7 +95,7 @@ public record SyntheticMovieLens(int users, int movies, int meanRatings, int min
           boolean loved = Arrays.stream(liked).anyMatch(k -> k == movie % g);
           double stars = loved ? 4.3 + 0.6 * rnd.nextGaussian() : 2.8 + 0.9 * rnd.nextGaussian();
           double half = Math.max(0.5, Math.min(5.0, Math.round(stars * 2) / 2.0));
-          t += 1 + rnd.nextInt(600);
+          t += 1 + rnd.nextInt(3600);
           sb.setLength(0);
           sb.append(u).append(',').append(movie + 1).append(',').append(half).append(',').append(t).append('\n');
           w.write(sb.toString());

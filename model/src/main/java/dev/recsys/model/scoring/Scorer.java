@@ -49,6 +49,7 @@ public final class Scorer implements AutoCloseable {
     try {
       MultAutoencoderBlock block = Blocks.create(bundle.architecture(), 0f);
       BlockWeights.load(block, model.getNDManager(), bundle.weights());
+      block.freezeParameters(true); // inference only: no gradients for these weights
       model.setBlock(block);
       return new Scorer(bundle, model);
     } catch (RuntimeException e) {
@@ -104,6 +105,7 @@ public final class Scorer implements AutoCloseable {
 
   /** Raw logits [B × I], row-major, for users given as model indices. */
   public float[] forward(SparseBatch batch) {
+    DjlRuntime.disableGradientRecording(); // callers' threads (Flink tasks) start with grad mode on
     try {
       return predictor.predict(batch);
     } catch (TranslateException e) {

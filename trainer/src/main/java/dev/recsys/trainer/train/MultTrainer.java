@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.recsys.model.Architecture;
+import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.Tensor;
 import dev.recsys.model.nn.BlockWeights;
@@ -161,6 +162,7 @@ public final class MultTrainer implements AutoCloseable {
    * @return {loss, reconstruction, KL}
    */
   public double[] step(List<int[]> batch) {
+    DjlRuntime.disableGradientRecording(); // only the collector below records, whatever thread we are on
     double beta = cfg.beta(updates);
     double[] out = new double[3];
     try (NDManager sub = manager.newSubManager()) {
@@ -207,6 +209,7 @@ public final class MultTrainer implements AutoCloseable {
 
   /** Inference logits [users × items] with the current weights. */
   public float[] logits(List<int[]> users) {
+    DjlRuntime.disableGradientRecording();
     try (NDManager sub = manager.newSubManager()) {
       return block.forward(store, SparseBatch.of(users).toNDList(sub), false).head().toFloatArray();
     }

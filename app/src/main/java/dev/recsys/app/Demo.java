@@ -1,0 +1,344 @@
+package dev.recsys.app;
+
+import ai.djl.Device;
+import dev.recsys.job.JobConfig;
+import dev.recsys.job.JobEnvironment;
+import dev.recsys.job.KafkaIO;
+import dev.recsys.job.RecommenderJob;
+import dev.recsys.kafka.EmbeddedKafka;
+import dev.recsys.kafka.KafkaClients;
+import dev.recsys.kafka.Topics;
+import dev.recsys.kafka.cli.TailCommand;
+import dev.recsys.kafka.contract.JsonCodec;
+import dev.recsys.kafka.contract.JsonSerde;
+import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.kafka.replay.ReplayEvents;
+import dev.recsys.kafka.replay.Replayer;
+import dev.recsys.model.ModelType;
+import dev.recsys.model.movielens.MovieLensReader;
+import dev.recsys.model.movielens.Movies;
+import dev.recsys.model.movielens.SyntheticMovieLens;
+import dev.recsys.model.registry.ModelRegistry;
+import dev.recsys.trainer.TrainRunner;
+import dev.recsys.trainer.data.Preprocessor;
+import dev.recsys.trainer.registry.ModelAnnouncer;
+import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.TrainConfig;
+import java.io.BufferedWriter;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The whole system on one machine: an embedded Kafka broker, a trained v1, the Flink job on a local
+ * MiniCluster with RocksDB and exactly-once output, a replay of held-out users' ratings with live
+ * recommendations, and a v2 swapped in half-way without a restart.
+ */
+public final class Demo {
+
+  /** Demo settings; see {@link DemoCommand} for their meaning and defaults. */
+  public record Options(
+      Path workDir, Path ratings, Path movies, String bootstrap, int liveUsers, double rate, int epochs,
+      int synthUsers, int synthMovies, long seed, int printEvery, PrintStream out) {}
+
+  /** What happened, for the closing summary (and the tests). */
+  public record Summary(long eventsSent, long recommendations, Map<Integer, Long> perVersion, long fallbacks,
+      long p50, long p95, long p99, long maxLatency, List<Integer> versionOrder) {}
+
+  private Demo() {}
+
+  public static Summary run(Options o) throws Exception {
+    PrintStream out = o.out();
+    Path work = o.workDir().toAbsolutePath();
+    Files.createDirectories(work);
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread main = Thread.currentThread();
+    Thread hook = new Thread(() -> {
+      stop.set(true);
+      main.interrupt();
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    EmbeddedKafka embedded = null;
+    JobClient job = null;
+    try {
+      String bootstrap = o.bootstrap();
+      if (bootstrap == null) {
+        step(out, "starting an embedded Kafka broker (KRaft, 127.0.0.1)");
+        embedded = EmbeddedKafka.start(work.resolve("kafka"), true);
+        bootstrap = embedded.bootstrapServers();
+      }
+      try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
+        Topics.create(admin, (short) 1);
+      }
+      out.println("  kafka: " + bootstrap);
+
+      // data: the given MovieLens file, or generated ratings with real taste structure
+      Path ratings = o.ratings();
+      Path moviesFile = o.movies();
+      if (ratings == null) {
+        step(out, "generating MovieLens-shaped ratings with taste structure");
+        new SyntheticMovieLens(o.synthUsers(), o.synthMovies(), 40, 12, o.seed()).write(work.resolve("data"), null);
+        ratings = work.resolve("data/ratings.csv");
+        moviesFile = work.resolve("data/movies.csv");
+      }
+      Movies movies = moviesFile == null ? Movies.empty() : Movies.load(moviesFile);
+      Set<Long> live = pickLiveUsers(ratings, o.liveUsers(), o.seed());
+      Path trainFile = withoutUsers(ratings, live, work.resolve("data/train-ratings.csv"));
+      out.printf("  data: %s (%d users held out for the live replay)%n", ratings, live.size());
+
+      step(out, "training v1 (Mult-VAE) on the CPU");
+      ModelRegistry registry = new ModelRegistry(work.resolve("registry"));
+      String name = "movielens";
+      Path v1Bundle = train(trainFile, work.resolve("train-v1"), ModelType.VAE, o.epochs(), o.seed());
+      ModelRegistry.Version v1 = registry.publish(name, v1Bundle);
+      ModelAnnouncer.announce(bootstrap, ModelAnnouncer.event(v1, "publish"));
+      out.println("  published v1 -> " + v1.dir());
+      // v2 trains in the background while the replay runs
+      final Path trainForV2 = trainFile;
+      CompletableFuture<Path> v2Bundle = CompletableFuture.supplyAsync(() -> {
+        try {
+          return train(trainForV2, work.resolve("train-v2"), ModelType.DAE, o.epochs(), o.seed() + 1);
+        } catch (Exception e) {
+          throw new IllegalStateException("training v2 failed", e);
+        }
+      });
+
+      step(out, "starting the Flink job (local MiniCluster, RocksDB, exactly-once sink)");
+      JobConfig cfg = JobConfig.defaults()
+          .set(JobConfig.BOOTSTRAP, bootstrap)
+          .set(JobConfig.GROUP, "recsys-demo-" + System.currentTimeMillis())
+          .set(JobConfig.STARTING_OFFSETS, "latest")
+          .set(JobConfig.REGISTRY, registry.root().toString())
+          .set(JobConfig.MODEL_NAME, name)
+          .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
+          .set(JobConfig.CHECKPOINT_INTERVAL, "1 s")
+          .set(JobConfig.TX_PREFIX, "recsys-demo-" + System.currentTimeMillis());
+      StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
+      RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.deadLetters(cfg));
+      job = env.executeAsync("recsys demo");
+      awaitRunning(job);
+      out.println("  checkpoints: " + work.resolve("checkpoints"));
+
+      ReplayEvents events = ReplayEvents.load(ratings, live, 0, true);
+      step(out, String.format("replaying %d ratings of %d held-out users at %.0f/s; recommendations as they arrive:", events.size(), live.size(), o.rate()));
+      Watcher watcher = new Watcher(bootstrap, movies, o.printEvery(), out);
+      Thread watch = new Thread(watcher, "demo-tail");
+      watch.setDaemon(true);
+      watch.start();
+      Thread.sleep(1000); // let the watcher join the topic before the first output
+
+      AtomicLong sent = new AtomicLong();
+      try (KafkaProducer<byte[], byte[]> producer =
+          new KafkaProducer<>(KafkaClients.idempotentProducer(bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
+        int half = events.size() / 2;
+        sent.addAndGet(Replayer.send(producer, Topics.RATINGS, events, 0, half, new Replayer.Pace(o.rate(), 0), i -> {}, stop::get));
+        if (!stop.get()) {
+          Path b2 = v2Bundle.get();
+          ModelRegistry.Version v2 = registry.publish(name, b2);
+          ModelAnnouncer.announce(bootstrap, ModelAnnouncer.event(v2, "publish"));
+          out.println(">>> published v2 (Mult-DAE) and announced it; the job switches without a restart");
+        }
+        sent.addAndGet(Replayer.send(producer, Topics.RATINGS, events, half, events.size(), new Replayer.Pace(o.rate(), 0), i -> {}, stop::get));
+      }
+      // wait for the job to catch up: recommendations keep coming until the last checkpoints commit
+      long quietSince = System.currentTimeMillis();
+      long seen = watcher.count.get();
+      while (!stop.get() && System.currentTimeMillis() - quietSince < 4000) {
+        Thread.sleep(250);
+        if (watcher.count.get() != seen) {
+          seen = watcher.count.get();
+          quietSince = System.currentTimeMillis();
+        }
+      }
+      watcher.running.set(false);
+      watch.join(5000);
+      Summary s = watcher.summary(sent.get());
+      printSummary(out, s, work);
+      return s;
+    } finally {
+      if (job != null) {
+        try {
+          job.cancel().get();
+        } catch (Exception e) {
+          // already gone
+        }
+      }
+      if (embedded != null) {
+        embedded.close();
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // shutting down already
+      }
+    }
+  }
+
+  private static Path train(Path ratings, Path out, ModelType type, int epochs, long seed) throws Exception {
+    TrainConfig cfg = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(seed);
+    if (type == ModelType.VAE) {
+      cfg = cfg.withLayers(new int[] {200}, 64).withAnnealing(0.2, 2000);
+    }
+    int users;
+    try (var lines = Files.lines(ratings)) {
+      users = (int) lines.skip(1).map(l -> l.substring(0, l.indexOf(','))).distinct().count();
+    }
+    TrainRunner.Options opts = new TrainRunner.Options(ratings, null, Preprocessor.Options.paper(Math.max(10, users / 20), seed), true, cfg,
+        Device.cpu(), out, List.of(), new MultTrainer.Listener() {});
+    return TrainRunner.run(opts).bundle();
+  }
+
+  private static Set<Long> pickLiveUsers(Path ratings, int n, long seed) throws Exception {
+    Set<Long> all = new HashSet<>();
+    MovieLensReader.read(ratings, true, (u, m, r, t) -> all.add(u));
+    List<Long> ids = new ArrayList<>(all);
+    ids.sort(null);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    for (int i = ids.size() - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      Long t = ids.get(i);
+      ids.set(i, ids.get(j));
+      ids.set(j, t);
+    }
+    return new HashSet<>(ids.subList(0, Math.min(n, ids.size() / 5)));
+  }
+
+  private static Path withoutUsers(Path ratings, Set<Long> exclude, Path out) throws Exception {
+    Files.createDirectories(out.getParent());
+    try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+      w.write("userId,movieId,rating,timestamp\n");
+      MovieLensReader.read(ratings, true, (u, m, r, t) -> {
+        if (!exclude.contains(u)) {
+          try {
+            w.write(u + "," + m + "," + r + "," + t + "\n");
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      });
+    }
+    return out;
+  }
+
+  private static void awaitRunning(JobClient job) throws Exception {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (job.getJobStatus().get() == org.apache.flink.api.common.JobStatus.RUNNING) {
+        Thread.sleep(1500); // sources need a moment to find their partitions
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the job did not start within a minute");
+  }
+
+  private static void step(PrintStream out, String what) {
+    out.println("==> " + what);
+  }
+
+  private static void printSummary(PrintStream out, Summary s, Path work) {
+    out.println();
+    out.println("==> summary");
+    out.printf("  events sent:            %,d%n", s.eventsSent());
+    out.printf("  recommendations:        %,d (%,d popularity fallbacks; several events of a user in one batch are scored once)%n", s.recommendations(), s.fallbacks());
+    out.printf("  versions served:        %s%n", s.perVersion().entrySet().stream().map(e -> "v" + e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", ")));
+    out.printf("  latency (Kafka in -> recommendation committed is later by up to one checkpoint interval):%n");
+    out.printf("    event -> emit p50 %d ms, p95 %d ms, p99 %d ms, max %d ms%n", s.p50(), s.p95(), s.p99(), s.maxLatency());
+    out.println("  work dir:               " + work);
+    out.println("    data:        " + work.resolve("data"));
+    out.println("    registry:    " + work.resolve("registry"));
+    out.println("    checkpoints: " + work.resolve("checkpoints"));
+    out.println("    reports:     " + work.resolve("train-v1/report.md") + ", " + work.resolve("train-v2/report.md"));
+  }
+
+  /** Follows the recommendations topic, prints some rows and keeps the numbers. */
+  private static final class Watcher implements Runnable {
+    final AtomicLong count = new AtomicLong();
+    final AtomicBoolean running = new AtomicBoolean(true);
+    private final String bootstrap;
+    private final Movies movies;
+    private final int printEvery;
+    private final PrintStream out;
+    private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+    private final Map<Integer, Long> perVersion = new TreeMap<>();
+    private final List<Integer> order = new ArrayList<>();
+    private long fallbacks;
+
+    Watcher(String bootstrap, Movies movies, int printEvery, PrintStream out) {
+      this.bootstrap = bootstrap;
+      this.movies = movies;
+      this.printEvery = printEvery;
+      this.out = out;
+    }
+
+    @Override
+    public void run() {
+      var props = KafkaClients.readCommittedConsumer(bootstrap, "recsys-demo-watch-" + System.nanoTime());
+      props.put("auto.offset.reset", "earliest");
+      try (KafkaConsumer<String, RecommendationEvent> c =
+          new KafkaConsumer<>(props, new StringDeserializer(), JsonSerde.deserializer(JsonCodec.RECOMMENDATION))) {
+        c.subscribe(List.of(Topics.RECOMMENDATIONS));
+        while (running.get()) {
+          for (var r : c.poll(Duration.ofMillis(200))) {
+            RecommendationEvent e = r.value();
+            long n = count.incrementAndGet();
+            latencies.add(e.emittedAt() - e.triggerPublishedAt());
+            synchronized (this) {
+              boolean newVersion = !perVersion.containsKey(e.modelVersion());
+              perVersion.merge(e.modelVersion(), 1L, Long::sum);
+              if (newVersion) {
+                order.add(e.modelVersion());
+                out.println(">>> first recommendation from v" + e.modelVersion());
+              }
+              if (e.fallback()) {
+                fallbacks++;
+              }
+              if (newVersion || (n - 1) % printEvery == 0) {
+                out.println("  " + TailCommand.format(e, movies, 4) + genres(e));
+              }
+            }
+          }
+        }
+      }
+    }
+
+    private String genres(RecommendationEvent e) {
+      Map<String, Long> g = e.items().stream().limit(10)
+          .map(i -> movies.get(i.movieId()) == null ? "" : movies.get(i.movieId()).genres().split("\\|")[0])
+          .filter(s -> !s.isEmpty())
+          .collect(Collectors.groupingBy(s -> s, TreeMap::new, Collectors.counting()));
+      return g.isEmpty() ? "" : "   top-10 genres " + g;
+    }
+
+    synchronized Summary summary(long sent) {
+      long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+      return new Summary(sent, count.get(), new TreeMap<>(perVersion), fallbacks, pct(l, 50), pct(l, 95), pct(l, 99),
+          l.length == 0 ? 0 : l[l.length - 1], List.copyOf(order));
+    }
+
+    private static long pct(long[] sorted, int p) {
+      return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+  }
+}
