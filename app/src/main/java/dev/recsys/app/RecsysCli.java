@@ -34,6 +34,7 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       DownloadCommand.class,
       SummarizeCommand.class,
+      BenchCommand.class,
     })
 public final class RecsysCli implements Runnable {
 

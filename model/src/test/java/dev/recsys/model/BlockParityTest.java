@@ -49,7 +49,7 @@ class BlockParityTest {
     try (NDManager m = NDManager.newBaseManager()) {
       MultAutoencoderBlock block = Blocks.create(arch, 0.5f);
       BlockWeights.load(block, m, weights);
-      float[] sparse = infer(block, m, SparseBatch.of(users).toNDList(m));
+      float[] sparse = infer(block, m, SparseBatch.of(users).toNDList(m, ITEMS));
       for (int u = 0; u < users.size(); u++) {
         double[] expected = ReferenceForward.logits(arch, weights, users.get(u));
         for (int i = 0; i < ITEMS; i++) {
@@ -76,7 +76,7 @@ class BlockParityTest {
       }
       NDArray x = m.create(dense, new ai.djl.ndarray.types.Shape(users.size(), ITEMS));
       float[] viaDense = infer(block, m, new NDList(x));
-      float[] viaSparse = infer(block, m, SparseBatch.of(users).toNDList(m));
+      float[] viaSparse = infer(block, m, SparseBatch.of(users).toNDList(m, ITEMS));
       assertArrayEquals(viaDense, viaSparse, 1e-5f);
     }
   }
@@ -88,20 +88,27 @@ class BlockParityTest {
     try (NDManager m = NDManager.newBaseManager()) {
       MultAutoencoderBlock block = Blocks.create(arch, 0.5f);
       BlockWeights.load(block, m, RandomBundle.weights(arch, 1));
-      NDList in = SparseBatch.of(randomUsers(4, 2)).toNDList(m);
-      NDList train = block.forward(new ParameterStore(m, false), in, true);
+      SparseBatch batch = SparseBatch.of(randomUsers(4, 2));
+      SparseBatch dropped = batch.dropout(0.5f, new SplittableRandom(3));
+      assertTrue(dropped.nnz() < batch.nnz() && dropped.nnz() > 0, "dropout removes about half the entries");
+      NDList train = block.forward(new ParameterStore(m, false), dropped.toNDList(m, ITEMS), true);
       assertEquals(type == ModelType.VAE ? 3 : 1, train.size());
       if (type == ModelType.VAE) {
         assertEquals(arch.latent(), train.get(1).getShape().get(1)); // μ
         assertEquals(arch.latent(), train.get(2).getShape().get(1)); // log σ²
       }
-      float[] eval = infer(block, m, in);
+      float[] eval = infer(block, m, batch.toNDList(m, ITEMS));
       float[] noisy = train.head().toFloatArray();
       double diff = 0;
       for (int i = 0; i < eval.length; i++) {
         diff += Math.abs(eval[i] - noisy[i]);
       }
-      assertTrue(diff > 1e-3, "training forward must be stochastic (dropout), diff=" + diff);
+      assertTrue(diff > 1e-3, "training forward must differ (dropout, sampling), diff=" + diff);
+      // the dense path drops out inside the block
+      NDArray dense = m.create(new float[4 * ITEMS], new ai.djl.ndarray.types.Shape(4, ITEMS)).add(1f);
+      float[] a = block.forward(new ParameterStore(m, false), new NDList(dense), true).head().toFloatArray();
+      float[] b = block.forward(new ParameterStore(m, false), new NDList(dense), false).head().toFloatArray();
+      assertTrue(!java.util.Arrays.equals(a, b));
     }
   }
 

@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.training.initializer.XavierInitializer;
@@ -27,8 +27,9 @@ import java.util.List;
  * items the first layer costs n·h instead of I·h. The block takes its input in either form:
  *
  * <ul>
- *   <li>sparse: {@code (indices int64 [B, L], values float32 [B, L])}, rows padded with value 0;
- *   <li>dense: {@code (x float32 [B, I])}.
+ *   <li>sparse: {@link SparseBatch#toNDList}, a COO tensor [B, I], normalised and (for training)
+ *       dropped out by {@link SparseBatch};
+ *   <li>dense: {@code (x float32 [B, I])}, normalised and dropped out here.
  * </ul>
  *
  * <p>Parameters are named {@code enc<k>.weight}, {@code enc<k>.bias}, {@code dec<k>.weight} and
@@ -135,21 +136,17 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
 
   private NDArray firstLayer(ParameterStore ps, NDList inputs, boolean training) {
     Parameter[] first = encoder.get(0);
-    NDArray w = ps.getValue(first[0], inputs.head().getDevice(), training);
-    NDArray b = ps.getValue(first[1], inputs.head().getDevice(), training);
-    if (inputs.size() == 1) { // dense [B, I]
-      NDArray x = inputs.head();
-      NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f);
-      x = dropout(x.div(norm), training);
+    NDArray x = inputs.head();
+    NDArray w = ps.getValue(first[0], x.getDevice(), training);
+    NDArray b = ps.getValue(first[1], x.getDevice(), training);
+    if (x.getSparseFormat() != SparseFormat.DENSE) {
+      // normalised (and, in training, dropped out) by SparseBatch; sparse × dense reads only
+      // the rows of W the batch touches
       return x.matMul(w).add(b);
     }
-    // sparse: h = Σ_j v_j · W[i_j] + b, with v the normalised (and dropped-out) values
-    NDArray idx = inputs.get(0);
-    NDArray val = inputs.get(1);
-    NDArray norm = val.norm(new int[] {1}, true).maximum(1e-12f);
-    val = dropout(val.div(norm), training);
-    NDArray rows = Embedding.embedding(idx, w, SparseFormat.DENSE).singletonOrThrow(); // [B, L, h]
-    return val.expandDims(1).batchMatMul(rows).squeeze(1).add(b);
+    NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f);
+    x = dropout(x.div(norm), training);
+    return x.matMul(w).add(b);
   }
 
   /** Inverted dropout, as tf.nn.dropout: kept entries are scaled by 1/(1-p). */
@@ -165,7 +162,8 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
   private static NDArray affine(ParameterStore ps, Parameter[] layer, NDArray x, boolean training) {
     NDArray w = ps.getValue(layer[0], x.getDevice(), training);
     NDArray b = ps.getValue(layer[1], x.getDevice(), training);
-    return x.matMul(w).add(b);
+    // torch's linear fuses the bias into the GEMM (addmm); it wants [out, in], a free transpose view
+    return Linear.linear(x, w.transpose(), b).singletonOrThrow();
   }
 
   @Override

@@ -1,55 +1,106 @@
 package dev.recsys.model.nn;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
- * A batch of users as padded item-index lists: the input of the sparse first layer. Each row holds
- * a user's model indices with value 1; shorter rows are padded with index 0 and value 0, which
- * contributes nothing.
+ * A batch of users as a sparse [B × I] input: the L2-normalised binary rows (1/√n at each of a
+ * user's n items), as a COO tensor. The first layer is then one sparse × dense product that reads
+ * only the rows of W the batch touches, in training and in inference: no dense I-vectors, no
+ * padding to the longest user, and no [nnz × h] intermediate.
+ *
+ * <p>Input dropout for training is applied here ({@link #dropout}), because the engine offers no
+ * way to drop entries of a sparse tensor in place.
  */
 public final class SparseBatch {
 
-  private final long[] indices;
-  private final float[] values;
   private final int rows;
-  private final int width;
+  private final long[] rowOf;
+  private final long[] items;
+  private final float[] values;
 
-  private SparseBatch(long[] indices, float[] values, int rows, int width) {
-    this.indices = indices;
-    this.values = values;
+  private SparseBatch(int rows, long[] rowOf, long[] items, float[] values) {
     this.rows = rows;
-    this.width = width;
+    this.rowOf = rowOf;
+    this.items = items;
+    this.values = values;
   }
 
   /** Builds a batch from each user's model item indices (binary interactions). */
   public static SparseBatch of(List<int[]> users) {
-    int width = 1;
+    int nnz = 0;
     for (int[] u : users) {
-      width = Math.max(width, u.length);
+      nnz += u.length;
     }
-    int rows = users.size();
-    long[] idx = new long[rows * width];
-    float[] val = new float[rows * width];
-    for (int r = 0; r < rows; r++) {
+    long[] rowOf = new long[nnz];
+    long[] items = new long[nnz];
+    float[] values = new float[nnz];
+    int k = 0;
+    for (int r = 0; r < users.size(); r++) {
       int[] u = users.get(r);
-      for (int j = 0; j < u.length; j++) {
-        idx[r * width + j] = u[j];
-        val[r * width + j] = 1f;
+      float v = (float) (1.0 / Math.sqrt(Math.max(1, u.length)));
+      for (int i : u) {
+        rowOf[k] = r;
+        items[k] = i;
+        values[k++] = v;
       }
     }
-    return new SparseBatch(idx, val, rows, width);
+    return new SparseBatch(users.size(), rowOf, items, values);
   }
 
   public int rows() {
     return rows;
   }
 
-  /** {@code (indices int64 [B, L], values float32 [B, L])} on the manager's device. */
-  public NDList toNDList(NDManager manager) {
-    Shape shape = new Shape(rows, width);
-    return new NDList(manager.create(indices, shape), manager.create(values, shape));
+  public int nnz() {
+    return items.length;
+  }
+
+  /**
+   * Inverted dropout, as tf.nn.dropout on the normalised input: each entry is dropped with
+   * probability {@code rate} and survivors are scaled by 1/(1 − rate).
+   */
+  public SparseBatch dropout(float rate, SplittableRandom rnd) {
+    if (rate <= 0f) {
+      return this;
+    }
+    long[] r = new long[items.length];
+    long[] i = new long[items.length];
+    float[] v = new float[items.length];
+    int n = 0;
+    for (int j = 0; j < items.length; j++) {
+      if (rnd.nextDouble() >= rate) {
+        r[n] = rowOf[j];
+        i[n] = items[j];
+        v[n++] = values[j] / (1f - rate);
+      }
+    }
+    return new SparseBatch(rows, Arrays.copyOf(r, n), Arrays.copyOf(i, n), Arrays.copyOf(v, n));
+  }
+
+  /** The block's sparse input: a COO tensor [B × numItems]. */
+  public NDList toNDList(NDManager manager, int numItems) {
+    try (NDArray view = manager.createCoo(FloatBuffer.wrap(values), new long[][] {rowOf, items}, new Shape(rows, numItems))) {
+      // the engine may build the COO tensor on top of transient native buffers; training's backward
+      // pass reads it again later, so keep a copy that owns its memory
+      NDArray x = view.duplicate();
+      x.attach(manager);
+      return new NDList(x);
+    }
+  }
+
+  /** Positions of the batch's (user, item) pairs in a row-major [B × numItems] array. */
+  public NDArray flatPositions(NDManager manager, int numItems) {
+    long[] pos = new long[items.length];
+    for (int j = 0; j < items.length; j++) {
+      pos[j] = rowOf[j] * numItems + items[j];
+    }
+    return manager.create(pos, new Shape(pos.length));
   }
 }

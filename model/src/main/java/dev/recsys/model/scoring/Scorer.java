@@ -15,11 +15,14 @@ import dev.recsys.model.nn.BlockWeights;
 import dev.recsys.model.nn.Blocks;
 import dev.recsys.model.nn.MultAutoencoderBlock;
 import dev.recsys.model.nn.SparseBatch;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Scores batches of users with one bundle: one forward pass through DJL for the whole batch, then
@@ -33,13 +36,13 @@ public final class Scorer implements AutoCloseable {
   private final ModelBundle bundle;
   private final ItemVocabulary vocab;
   private final Model model;
-  private final Predictor<SparseBatch, float[]> predictor;
+  private final Predictor<RankRequest, Ranked[]> predictor;
 
   private Scorer(ModelBundle bundle, Model model) {
     this.bundle = bundle;
     this.vocab = bundle.vocabulary();
     this.model = model;
-    this.predictor = model.newPredictor(new LogitsTranslator());
+    this.predictor = model.newPredictor(new RankTranslator(vocab.size()));
   }
 
   /** Builds the bundle's network on a device (usually {@code Device.cpu()}). */
@@ -68,46 +71,50 @@ public final class Scorer implements AutoCloseable {
 
   /** Top-k for every user, in input order, in one forward pass. */
   public List<Recommendations> score(List<UserQuery> users, int k) {
-    int n = vocab.size();
     List<int[]> inputs = new ArrayList<>();
+    List<int[]> exclusions = new ArrayList<>();
     int[] row = new int[users.size()]; // users' row in the forward batch, or -1 for fallback
     for (int u = 0; u < users.size(); u++) {
-      int[] idx = knownIndices(users.get(u).positives());
+      UserQuery q = users.get(u);
+      int[] idx = knownIndices(q.positives());
       row[u] = idx.length == 0 ? -1 : inputs.size();
       if (idx.length > 0) {
         inputs.add(idx);
+        // positives are rated by definition; both lists are excluded
+        exclusions.add(IntStream.concat(Arrays.stream(knownIndices(q.rated())), Arrays.stream(idx)).toArray());
       }
     }
-    float[] logits = inputs.isEmpty() ? new float[0] : forward(SparseBatch.of(inputs));
+    Ranked[] ranked = inputs.isEmpty() ? new Ranked[0] : rank(new RankRequest(SparseBatch.of(inputs), exclusions, k));
     List<Recommendations> out = new ArrayList<>(users.size());
     for (int u = 0; u < users.size(); u++) {
-      UserQuery q = users.get(u);
       if (row[u] < 0) {
-        out.add(popularity(q.rated(), k));
+        out.add(popularity(users.get(u).rated(), k));
         continue;
       }
-      int offset = row[u] * n;
-      for (int i : knownIndices(q.rated())) {
-        logits[offset + i] = Float.NEGATIVE_INFINITY;
-      }
-      for (int i : knownIndices(q.positives())) { // positives are rated by definition
-        logits[offset + i] = Float.NEGATIVE_INFINITY;
-      }
-      int[] top = TopK.select(logits, offset, n, k);
-      List<ScoredItem> items = new ArrayList<>(top.length);
-      for (int i : top) {
-        items.add(new ScoredItem(vocab.movieId(i), logits[offset + i]));
+      Ranked r = ranked[row[u]];
+      List<ScoredItem> items = new ArrayList<>(r.items().length);
+      for (int j = 0; j < r.items().length; j++) {
+        items.add(new ScoredItem(vocab.movieId(r.items()[j]), r.scores()[j]));
       }
       out.add(new Recommendations(items, false));
     }
     return out;
   }
 
-  /** Raw logits [B × I], row-major, for users given as model indices. */
+  /** Raw logits [B × I], row-major, for users given as model indices (tests and benchmarks). */
   public float[] forward(SparseBatch batch) {
+    DjlRuntime.disableGradientRecording();
+    try (Predictor<SparseBatch, float[]> p = model.newPredictor(new LogitsTranslator(vocab.size()))) {
+      return p.predict(batch);
+    } catch (TranslateException e) {
+      throw new IllegalStateException("forward pass failed", e);
+    }
+  }
+
+  private Ranked[] rank(RankRequest request) {
     DjlRuntime.disableGradientRecording(); // callers' threads (Flink tasks) start with grad mode on
     try {
-      return predictor.predict(batch);
+      return predictor.predict(request);
     } catch (TranslateException e) {
       throw new IllegalStateException("forward pass failed", e);
     }
@@ -143,11 +150,62 @@ public final class Scorer implements AutoCloseable {
     model.close();
   }
 
+  /** Users to rank: their input, the model indices to exclude per user, and k. */
+  private record RankRequest(SparseBatch batch, List<int[]> exclusions, int k) {}
+
+  /** One user's top-k model indices and their logits, best first. */
+  private record Ranked(int[] items, float[] scores) {}
+
+  /**
+   * Forward pass, then exclusion and top-k in plain Java straight from the output tensor's memory
+   * (a direct view, no copy of the B × I logits into the Java heap).
+   */
+  private static final class RankTranslator implements NoBatchifyTranslator<RankRequest, Ranked[]> {
+    private final int numItems;
+
+    RankTranslator(int numItems) {
+      this.numItems = numItems;
+    }
+
+    @Override
+    public NDList processInput(TranslatorContext ctx, RankRequest input) {
+      ctx.setAttachment("request", input);
+      return input.batch().toNDList(ctx.getNDManager(), numItems);
+    }
+
+    @Override
+    public Ranked[] processOutput(TranslatorContext ctx, NDList list) {
+      RankRequest req = (RankRequest) ctx.getAttachment("request");
+      FloatBuffer logits = list.head().toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      float[] row = new float[numItems];
+      Ranked[] out = new Ranked[req.batch().rows()];
+      for (int r = 0; r < out.length; r++) {
+        logits.get(r * numItems, row);
+        for (int i : req.exclusions().get(r)) {
+          row[i] = Float.NEGATIVE_INFINITY;
+        }
+        int[] top = TopK.select(row, 0, numItems, req.k());
+        float[] scores = new float[top.length];
+        for (int j = 0; j < top.length; j++) {
+          scores[j] = row[top[j]];
+        }
+        out[r] = new Ranked(top, scores);
+      }
+      return out;
+    }
+  }
+
   /** SparseBatch in, flat logits out. */
   private static final class LogitsTranslator implements NoBatchifyTranslator<SparseBatch, float[]> {
+    private final int numItems;
+
+    LogitsTranslator(int numItems) {
+      this.numItems = numItems;
+    }
+
     @Override
     public NDList processInput(TranslatorContext ctx, SparseBatch input) {
-      return input.toNDList(ctx.getNDManager());
+      return input.toNDList(ctx.getNDManager(), numItems);
     }
 
     @Override

@@ -64,6 +64,7 @@ public final class MultTrainer implements AutoCloseable {
   private final List<NDArray> weights = new ArrayList<>();
   private final Adam adam;
   private long updates;
+  private SplittableRandom dropoutRng;
 
   public MultTrainer(TrainConfig cfg, int numItems, Device device) {
     this.cfg = cfg;
@@ -82,6 +83,7 @@ public final class MultTrainer implements AutoCloseable {
     }
     this.store = new ParameterStore(manager, false);
     this.adam = new Adam(cfg.learningRate(), manager, params);
+    this.dropoutRng = new SplittableRandom(cfg.seed());
   }
 
   public Architecture architecture() {
@@ -113,7 +115,9 @@ public final class MultTrainer implements AutoCloseable {
     Csr train = data.train();
     int batches = (train.rows() + cfg.batchSize() - 1) / cfg.batchSize();
     for (int epoch = firstEpoch; epoch <= cfg.epochs(); epoch++) {
-      Engine.getInstance().setRandomSeed((int) (cfg.seed() * 31 + epoch)); // resumable dropout/sampling
+      // seeded per epoch, so a resumed run draws the same dropout masks and VAE samples
+      Engine.getInstance().setRandomSeed((int) (cfg.seed() * 31 + epoch));
+      dropoutRng = new SplittableRandom(cfg.seed() * 7919 + epoch);
       int[] order = shuffled(train.rows(), new SplittableRandom(cfg.seed() * 1_000_003L + epoch));
       listener.epochStarted(epoch, batches);
       long t0 = System.nanoTime();
@@ -166,11 +170,16 @@ public final class MultTrainer implements AutoCloseable {
     double beta = cfg.beta(updates);
     double[] out = new double[3];
     try (NDManager sub = manager.newSubManager()) {
-      NDList in = SparseBatch.of(batch).toNDList(sub);
+      SparseBatch sparse = SparseBatch.of(batch);
+      NDList input = cfg.sparseInput()
+          ? sparse.dropout(cfg.inputDropout(), dropoutRng).toNDList(sub, arch.numItems())
+          : new NDList(dense(sub, batch)); // the block drops out dense input itself
+      NDArray positions = sparse.flatPositions(sub, arch.numItems());
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDList fwd = block.forward(store, in, true);
-        NDArray logLik = fwd.get(0).logSoftmax(1).gather(in.get(0), 1).mul(in.get(1)).sum(new int[] {1});
-        NDArray recon = logLik.mean().neg();
+        NDList fwd = block.forward(store, input, true);
+        // Σ_i x_ui log softmax(logits_u)_i with binary x: the log-probabilities at the user's items
+        NDArray logLik = fwd.get(0).logSoftmax(1).take(positions).sum().div((float) batch.size());
+        NDArray recon = logLik.neg();
         NDArray loss = recon;
         if (cfg.model() == ModelType.VAE) {
           NDArray mu = fwd.get(1);
@@ -202,6 +211,18 @@ public final class MultTrainer implements AutoCloseable {
     return out;
   }
 
+  /** The batch as dense binary rows [B × I]: the first layer's input without the sparse path. */
+  private NDArray dense(NDManager m, List<int[]> batch) {
+    int items = arch.numItems();
+    float[] x = new float[batch.size() * items];
+    for (int u = 0; u < batch.size(); u++) {
+      for (int i : batch.get(u)) {
+        x[u * items + i] = 1f;
+      }
+    }
+    return m.create(x, new Shape(batch.size(), items));
+  }
+
   /** Metrics of the current weights on fold-in / held-out rows. */
   public Metrics evaluate(Csr foldIn, Csr heldOut) {
     return Evaluator.evaluate(foldIn, heldOut, this::logits, cfg.evalBatchSize());
@@ -211,7 +232,7 @@ public final class MultTrainer implements AutoCloseable {
   public float[] logits(List<int[]> users) {
     DjlRuntime.disableGradientRecording();
     try (NDManager sub = manager.newSubManager()) {
-      return block.forward(store, SparseBatch.of(users).toNDList(sub), false).head().toFloatArray();
+      return block.forward(store, SparseBatch.of(users).toNDList(sub, arch.numItems()), false).head().toFloatArray();
     }
   }
 
