@@ -50,11 +50,12 @@ public final class JobConfig implements Serializable {
   public static final Key CHECKPOINT_RETAIN = new Key("checkpoint.retain-on-cancel", "true", "Keep the last checkpoint when the job is cancelled, to restore from");
   public static final Key CHECKPOINT_MODE = new Key("checkpoint.mode", "exactly_once", "exactly_once or at_least_once");
   public static final Key PARALLELISM = new Key("parallelism", "1", "Parallelism of the job");
+  public static final Key BUFFER_TIMEOUT = new Key("network.buffer-timeout", "5 ms", "Flush network buffers between tasks at least this often (Flink's default 100 ms adds latency)");
 
   public static final List<Key> KEYS =
       List.of(BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, DEAD_LETTER_TOPIC,
           REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, TX_PREFIX, TX_TIMEOUT,
-          CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, PARALLELISM);
+          CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, PARALLELISM, BUFFER_TIMEOUT);
 
   private static final String CLIENT_PREFIX = "kafka.client.";
 

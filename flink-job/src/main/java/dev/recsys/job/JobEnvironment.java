@@ -45,6 +45,10 @@ public final class JobEnvironment {
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
     env.setParallelism(c.getInt(JobConfig.PARALLELISM));
+    env.setBufferTimeout(c.getDuration(JobConfig.BUFFER_TIMEOUT).toMillis());
+    // no operator keeps or mutates its input, so chained operators may share records instead of
+    // deep-copying them (a recommendation carries 100 items)
+    env.getConfig().enableObjectReuse();
     return env;
   }
 

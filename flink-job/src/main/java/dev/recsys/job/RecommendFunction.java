@@ -193,6 +193,11 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<Long, Ratin
 
   @Override
   public void close() throws Exception {
+    if (batchSizes != null && batchSizes.getCount() > 0) {
+      LOG.info("scored {} users in {} batches: mean batch {}, mean scoring {} ms, p99 event-to-emit {} ms",
+          recommendationsOut.getCount(), batchSizes.getCount(), String.format("%.1f", batchSizes.getStatistics().getMean()),
+          String.format("%.1f", scoringMillis.getStatistics().getMean()), (long) latencyMillis.getStatistics().getQuantile(0.99));
+    }
     if (model != null) {
       model.close();
     }

@@ -162,9 +162,11 @@ public final class Scorer implements AutoCloseable {
    */
   private static final class RankTranslator implements NoBatchifyTranslator<RankRequest, Ranked[]> {
     private final int numItems;
+    private final ThreadLocal<float[]> rowBuffer;
 
     RankTranslator(int numItems) {
       this.numItems = numItems;
+      this.rowBuffer = ThreadLocal.withInitial(() -> new float[numItems]);
     }
 
     @Override
@@ -177,10 +179,11 @@ public final class Scorer implements AutoCloseable {
     public Ranked[] processOutput(TranslatorContext ctx, NDList list) {
       RankRequest req = (RankRequest) ctx.getAttachment("request");
       FloatBuffer logits = list.head().toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-      float[] row = new float[numItems];
       Ranked[] out = new Ranked[req.batch().rows()];
-      for (int r = 0; r < out.length; r++) {
-        logits.get(r * numItems, row);
+      // rows are independent: rank them on the cores the forward pass has just released
+      IntStream.range(0, out.length).parallel().forEach(r -> {
+        float[] row = rowBuffer.get();
+        logits.get(r * numItems, row, 0, numItems);
         for (int i : req.exclusions().get(r)) {
           row[i] = Float.NEGATIVE_INFINITY;
         }
@@ -190,7 +193,7 @@ public final class Scorer implements AutoCloseable {
           scores[j] = row[top[j]];
         }
         out[r] = new Ranked(top, scores);
-      }
+      });
       return out;
     }
   }
