@@ -15,6 +15,7 @@ import dev.recsys.kafka.contract.RecommendationEvent;
 import dev.recsys.kafka.replay.ReplayEvents;
 import dev.recsys.kafka.replay.Replayer;
 import dev.recsys.model.ModelType;
+import dev.recsys.model.Shuffle;
 import dev.recsys.model.movielens.MovieLensReader;
 import dev.recsys.model.movielens.Movies;
 import dev.recsys.model.movielens.SyntheticMovieLens;
@@ -214,14 +215,12 @@ public final class Demo {
     MovieLensReader.read(ratings, true, (u, m, r, t) -> all.add(u));
     List<Long> ids = new ArrayList<>(all);
     ids.sort(null);
-    SplittableRandom rnd = new SplittableRandom(seed);
-    for (int i = ids.size() - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      Long t = ids.get(i);
-      ids.set(i, ids.get(j));
-      ids.set(j, t);
+    int[] order = Shuffle.permutation(ids.size(), new SplittableRandom(seed));
+    Set<Long> live = new HashSet<>();
+    for (int k = 0; k < Math.min(n, ids.size() / 5); k++) {
+      live.add(ids.get(order[k]));
     }
-    return new HashSet<>(ids.subList(0, Math.min(n, ids.size() / 5)));
+    return live;
   }
 
   private static Path withoutUsers(Path ratings, Set<Long> exclude, Path out) throws Exception {
@@ -333,12 +332,8 @@ public final class Demo {
 
     synchronized Summary summary(long sent) {
       long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-      return new Summary(sent, count.get(), new TreeMap<>(perVersion), fallbacks, pct(l, 50), pct(l, 95), pct(l, 99),
+      return new Summary(sent, count.get(), new TreeMap<>(perVersion), fallbacks, Percentiles.of(l, 50), Percentiles.of(l, 95), Percentiles.of(l, 99),
           l.length == 0 ? 0 : l[l.length - 1], List.copyOf(order));
-    }
-
-    private static long pct(long[] sorted, int p) {
-      return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
   }
 }

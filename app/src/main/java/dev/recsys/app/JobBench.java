@@ -158,9 +158,9 @@ final class JobBench implements Callable<Integer> {
       Arrays.sort(emit);
       System.out.printf("  sent %d events in %.1f s (%.0f/s); %d recommendations committed in %.1f s: %.0f recommendations/s%n",
           events, sendSeconds, events / sendSeconds, n, seconds - 2, n / (seconds - 2));
-      System.out.printf("  event -> emitted:   p50 %d ms, p95 %d ms, p99 %d ms, max %d ms%n", pct(emit, 50), pct(emit, 95), pct(emit, 99), emit[n - 1]);
+      System.out.printf("  event -> emitted:   p50 %d ms, p95 %d ms, p99 %d ms, max %d ms%n", Percentiles.of(emit, 50), Percentiles.of(emit, 95), Percentiles.of(emit, 99), emit[n - 1]);
       System.out.printf("  event -> committed: p50 %d ms, p95 %d ms, p99 %d ms (includes waiting for the checkpoint that commits)%n",
-          pct(visible, 50), pct(visible, 95), pct(visible, 99));
+          Percentiles.of(visible, 50), Percentiles.of(visible, 95), Percentiles.of(visible, 99));
     }
     return 0;
   }
@@ -186,7 +186,4 @@ final class JobBench implements Callable<Integer> {
     }
   }
 
-  private static long pct(long[] sorted, int p) {
-    return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
-  }
 }

@@ -15,7 +15,6 @@ import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -174,11 +173,7 @@ class RecommendFunctionTest {
       assertEquals(2, h.extractOutputValues().get(1).modelVersion());
 
       ModelRegistry.Version v3 = TestRegistry.publish(registry, 3);
-      Path weights = v3.dir().resolve("weights.bin");
-      weights.toFile().setWritable(true);
-      byte[] bytes = Files.readAllBytes(weights);
-      bytes[100] ^= 0x1;
-      Files.write(weights, bytes);
+      TestRegistry.corrupt(v3);
       h.processBroadcastElement(new StreamRecord<>(event(v3)));
       f.awaitModelLoad();
       h.processElement(rating(1, 12, 5f, 3));

@@ -185,11 +185,7 @@ class RecommenderJobEndToEndTest {
 
       // a corrupted v3 is refused; v2 keeps serving and the refusal is dead-lettered
       ModelRegistry.Version v3 = TestRegistry.publish(registry, 3);
-      Path weights = v3.dir().resolve("weights.bin");
-      weights.toFile().setWritable(true);
-      byte[] bytes = Files.readAllBytes(weights);
-      bytes[64] ^= 0x10;
-      Files.write(weights, bytes);
+      TestRegistry.corrupt(v3);
       kafka.announce(v3);
       List<DeadLetterEvent> refusals = kafka.deadLetters(d -> d.stream().anyMatch(x -> x.error().contains("v3")), WAIT);
       assertThat(refusals).anyMatch(d -> d.sourceTopic().equals("model-updates") && d.error().contains("SHA-256 mismatch"));

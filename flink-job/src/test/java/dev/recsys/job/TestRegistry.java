@@ -16,6 +16,15 @@ final class TestRegistry {
 
   private TestRegistry() {}
 
+  /** Flips a bit of a published version's weights, as disk corruption or tampering would. */
+  static void corrupt(ModelRegistry.Version v) throws Exception {
+    Path weights = v.dir().resolve("weights.bin");
+    weights.toFile().setWritable(true);
+    byte[] bytes = java.nio.file.Files.readAllBytes(weights);
+    bytes[100] ^= 0x10;
+    java.nio.file.Files.write(weights, bytes);
+  }
+
   /** Publishes a random model with this seed as the next version. */
   static ModelRegistry.Version publish(Path root, long seed) throws Exception {
     Architecture arch = new Architecture(ModelType.DAE, ITEMS, new int[0], 8);

@@ -1,5 +1,6 @@
 package dev.recsys.model.movielens;
 
+import dev.recsys.model.Shuffle;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +57,7 @@ public record SyntheticMovieLens(int users, int movies, int meanRatings, int min
     int g = GENRES.length;
     // popularity: Zipf(1.0) over a random permutation of movies
     double[] weight = new double[movies];
-    int[] perm = shuffled(movies, rnd);
+    int[] perm = Shuffle.permutation(movies, rnd);
     for (int r = 0; r < movies; r++) {
       weight[perm[r]] = 1.0 / Math.pow(r + 1, 0.9);
     }
@@ -117,20 +118,6 @@ public record SyntheticMovieLens(int users, int movies, int meanRatings, int min
         w.write(m + "," + genre + " Movie #" + m + " (" + (1950 + m % 70) + ")," + genre + "\n");
       }
     }
-  }
-
-  private static int[] shuffled(int n, SplittableRandom rnd) {
-    int[] a = new int[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
   }
 
   private static double[] cumulative(double[] w, java.util.function.IntPredicate keep) {

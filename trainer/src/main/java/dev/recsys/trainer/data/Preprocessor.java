@@ -1,6 +1,7 @@
 package dev.recsys.trainer.data;
 
 import dev.recsys.model.Interactions;
+import dev.recsys.model.Shuffle;
 import dev.recsys.model.movielens.DataFormatException;
 import dev.recsys.model.movielens.MovieLensReader;
 import java.io.IOException;
@@ -94,12 +95,7 @@ public final class Preprocessor {
           nUsers + " users have at least " + o.minUserPositives() + " positives; need more than 2 x " + nHeld + " held-out users");
     }
     SplittableRandom rnd = new SplittableRandom(o.seed());
-    for (int i = nUsers - 1; i > 0; i--) { // Fisher-Yates
-      int j = rnd.nextInt(i + 1);
-      int t = kept[i];
-      kept[i] = kept[j];
-      kept[j] = t;
-    }
+    Shuffle.inPlace(kept, rnd);
     int nTrain = nUsers - 2 * nHeld;
     int[] uid = new int[uniqueUsers.length]; // position in the shuffled order, -1 when dropped
     Arrays.fill(uid, -1);
@@ -161,8 +157,7 @@ public final class Preprocessor {
       boolean[] te = new boolean[m];
       if (m >= 5) {
         int take = (int) (o.testProportion() * m);
-        int[] pick = sampleWithoutReplacement(m, take, rnd);
-        for (int j : pick) {
+        for (int j : Shuffle.sample(m, take, rnd)) {
           te[j] = true;
         }
       }
@@ -186,20 +181,5 @@ public final class Preprocessor {
     long[] ids = Arrays.stream(movieIds.toArray()).asLongStream().toArray();
     SplitData split = new SplitData(train, parts[0][0], parts[0][1], parts[1][0], parts[1][1], ids);
     return new Result(split, new Stats(ratings, badRows, n, uniqueUsers.length, nUsers, 0, 0));
-  }
-
-  /** k distinct indices out of [0, m), uniformly (partial Fisher-Yates). */
-  private static int[] sampleWithoutReplacement(int m, int k, SplittableRandom rnd) {
-    int[] a = new int[m];
-    for (int i = 0; i < m; i++) {
-      a[i] = i;
-    }
-    for (int i = 0; i < k; i++) {
-      int j = i + rnd.nextInt(m - i);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return Arrays.copyOf(a, k);
   }
 }

@@ -16,9 +16,7 @@ public final class RankingMetrics {
 
   /** NDCG@k; {@code ranked} must hold at least k items or all there are. */
   public static double ndcg(int[] ranked, java.util.function.IntPredicate heldOut, int heldOutCount, int k) {
-    if (heldOutCount == 0) {
-      throw new IllegalArgumentException("users without held-out items are skipped, not scored");
-    }
+    requireTargets(heldOutCount);
     double dcg = 0;
     for (int r = 0; r < Math.min(k, ranked.length); r++) {
       if (heldOut.test(ranked[r])) {
@@ -34,9 +32,7 @@ public final class RankingMetrics {
 
   /** Recall@k with the paper's denominator min(k, |held-out|). */
   public static double recall(int[] ranked, java.util.function.IntPredicate heldOut, int heldOutCount, int k) {
-    if (heldOutCount == 0) {
-      throw new IllegalArgumentException("users without held-out items are skipped, not scored");
-    }
+    requireTargets(heldOutCount);
     int hits = 0;
     for (int r = 0; r < Math.min(k, ranked.length); r++) {
       if (heldOut.test(ranked[r])) {
@@ -44,6 +40,12 @@ public final class RankingMetrics {
       }
     }
     return (double) hits / Math.min(k, heldOutCount);
+  }
+
+  private static void requireTargets(int heldOutCount) {
+    if (heldOutCount == 0) {
+      throw new IllegalArgumentException("users without held-out items are skipped, not scored");
+    }
   }
 
   private static double log2(double x) {

@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.recsys.model.Architecture;
 import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.Shuffle;
 import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.Tensor;
 import dev.recsys.model.nn.BlockWeights;
@@ -118,7 +119,7 @@ public final class MultTrainer implements AutoCloseable {
       // seeded per epoch, so a resumed run draws the same dropout masks and VAE samples
       Engine.getInstance().setRandomSeed((int) (cfg.seed() * 31 + epoch));
       dropoutRng = new SplittableRandom(cfg.seed() * 7919 + epoch);
-      int[] order = shuffled(train.rows(), new SplittableRandom(cfg.seed() * 1_000_003L + epoch));
+      int[] order = Shuffle.permutation(train.rows(), new SplittableRandom(cfg.seed() * 1_000_003L + epoch));
       listener.epochStarted(epoch, batches);
       long t0 = System.nanoTime();
       double lossSum = 0;
@@ -243,20 +244,6 @@ public final class MultTrainer implements AutoCloseable {
 
   public long updates() {
     return updates;
-  }
-
-  private static int[] shuffled(int n, SplittableRandom rnd) {
-    int[] a = new int[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-    return a;
   }
 
   @Override
