@@ -19,5 +19,13 @@ class DjlOfflineTest {
       assertEquals(6f, m.create(new float[] {1, 2, 3}).sum().getFloat(), 0f);
     }
     assertEquals(ai.djl.Device.cpu(), DjlRuntime.device("cpu"));
+    if (engine.getGpuCount() == 0) {
+      assertEquals(ai.djl.Device.cpu(), DjlRuntime.device("auto"));
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> DjlRuntime.device("gpu"));
+      org.assertj.core.api.Assertions.assertThat(e.getMessage()).contains("no GPU");
+    } else {
+      assertEquals(ai.djl.Device.gpu(), DjlRuntime.device("auto"));
+    }
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> DjlRuntime.device("tpu"));
   }
 }
