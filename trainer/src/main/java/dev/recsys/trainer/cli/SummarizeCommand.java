@@ -24,12 +24,16 @@ public final class SummarizeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ObjectMapper json = new ObjectMapper();
     Map<String, List<JsonNode>> byModel = new LinkedHashMap<>();
+    java.util.Set<String> splitsSeen = new java.util.HashSet<>();
     for (Path p : reports) {
       Path file = p.toFile().isDirectory() ? p.resolve("report.json") : p;
       JsonNode r = json.readTree(file.toFile());
       String model = "Mult-" + r.get("model").asText().toUpperCase();
       byModel.computeIfAbsent(model, k -> new ArrayList<>()).add(r.get("test"));
-      r.get("baselines").fields().forEachRemaining(e -> byModel.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+      // runs on the same split share their baselines: count those once per split
+      if (splitsSeen.add(r.path("data").path("fingerprint").asText(file.toString()))) {
+        r.get("baselines").fields().forEachRemaining(e -> byModel.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+      }
     }
     System.out.println("| model | runs | NDCG@100 | Recall@20 | Recall@50 |");
     System.out.println("|---|---|---|---|---|");
