@@ -49,12 +49,26 @@ public final class Plots {
     XYSeriesCollection data = new XYSeriesCollection(series("validation NDCG@100", h, EpochStats::valNdcg100));
     XYPlot plot = new XYPlot(data, new NumberAxis("epoch"), new NumberAxis("NDCG@100"), renderer(new Color(0x2ca02c)));
     ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
-    plot.addDomainMarker(marker(bestEpoch, "best epoch " + bestEpoch, Color.GRAY));
+    ValueMarker best = marker(bestEpoch, "best epoch " + bestEpoch, Color.GRAY);
+    best.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.BOTTOM_LEFT);
+    best.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
+    plot.addDomainMarker(best);
     if (popularity > 0) {
       plot.addRangeMarker(marker(popularity, "popularity", new Color(0x7f7f7f)));
     }
     if (ease > 0) {
       plot.addRangeMarker(marker(ease, "EASE", new Color(0x9467bd)));
+    }
+    // the baselines' lines must stay in view even when the model is far from them
+    double lo = popularity > 0 ? popularity : Double.MAX_VALUE;
+    double hi = Math.max(ease, popularity);
+    for (EpochStats e : h) {
+      lo = Math.min(lo, e.valNdcg100());
+      hi = Math.max(hi, e.valNdcg100());
+    }
+    if (hi > lo) {
+      double pad = (hi - lo) * 0.08;
+      plot.getRangeAxis().setRange(lo - pad, hi + pad);
     }
     save(png, new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true));
   }
@@ -77,6 +91,8 @@ public final class Plots {
   private static ValueMarker marker(double at, String label, Color c) {
     ValueMarker m = new ValueMarker(at, c, new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 4f}, 0f));
     m.setLabel(label);
+    m.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+    m.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
     return m;
   }
 
