@@ -52,7 +52,7 @@ final class JobBench implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "2", description = "PyTorch threads") int threads;
   @Option(names = "--checkpoint-interval", defaultValue = "1 s") String checkpointInterval;
   @Option(names = "--delivery", defaultValue = "exactly_once", description = "exactly_once or at_least_once") String delivery;
-  @Option(names = "--history", defaultValue = "20", description = "Ratings each user already has before the measured event") int history;
+  @Option(names = "--parallelism", defaultValue = "1", description = "Job parallelism (each subtask scores with its own model copy)") int parallelism;
 
   @Override
   public Integer call() throws Exception {
@@ -75,7 +75,8 @@ final class JobBench implements Callable<Integer> {
           .set(JobConfig.SCORING_THREADS, threads)
           .set(JobConfig.CHECKPOINT_INTERVAL, checkpointInterval)
           .set(JobConfig.CHECKPOINT_MODE, delivery)
-          .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString());
+          .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
+          .set(JobConfig.PARALLELISM, parallelism);
       StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
       RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.deadLetters(cfg));
       JobClient job = env.executeAsync("bench");
@@ -131,8 +132,8 @@ final class JobBench implements Callable<Integer> {
       int base = received.get();
       received.set(0);
       Arrays.fill(receivedAt, 0);
-      System.out.printf("job: %d items (Mult-VAE 600/200), batch %d, timeout %s, %d torch threads, %s delivery, checkpoint %s, %s%n",
-          items, batch, batchTimeout, threads, delivery, checkpointInterval, BenchCommand.cpu());
+      System.out.printf("job: %d items (Mult-VAE 600/200), parallelism %d, batch %d, timeout %s, %d torch threads, %s delivery, checkpoint %s, %s%n",
+          items, parallelism, batch, batchTimeout, threads, delivery, checkpointInterval, BenchCommand.cpu());
       System.out.printf("  warm-up: %d events, %d recommendations%n", warm, base);
       long t0 = System.nanoTime();
       for (int i = 0; i < events; i++) {
