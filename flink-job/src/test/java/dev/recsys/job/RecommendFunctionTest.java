@@ -190,6 +190,32 @@ class RecommendFunctionTest {
     }
   }
 
+  @Test
+  void aRestoredJobServesTheVersionInItsBroadcastState() throws Exception {
+    OperatorSubtaskState snapshot;
+    RecommendFunction f = new RecommendFunction(config(1));
+    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, RecommendFunction.ANNOUNCEMENTS)) {
+      ModelRegistry.Version v2 = TestRegistry.publish(registry, 2);
+      h.processBroadcastElement(new StreamRecord<>(event(v2)));
+      f.awaitModelLoad();
+      h.processElement(rating(1, 10, 5f, 1));
+      assertEquals(2, h.extractOutputValues().get(0).modelVersion());
+      snapshot = h.snapshot(1, 1);
+    }
+    // meanwhile the registry's pointer moved back to v1 without an announcement: the restored job
+    // must still serve what its state recorded
+    new ModelRegistry(registry).promote(TestRegistry.NAME, 1);
+    try (var h = new KeyedBroadcastOperatorTestHarness<>(
+        new CoBroadcastWithKeyedOperator<>(new RecommendFunction(config(1)), List.of(RecommendFunction.ANNOUNCEMENTS)),
+        Rating::userId, Types.LONG, 1, 1, 0)) {
+      h.setup();
+      h.initializeState(snapshot);
+      h.open();
+      h.processElement(rating(1, 11, 5f, 2));
+      assertEquals(2, h.extractOutputValues().get(0).modelVersion());
+    }
+  }
+
   static ModelUpdateEvent event(ModelRegistry.Version v) {
     return new ModelUpdateEvent(v.name(), v.version(), v.dir().toUri().toString(), v.sha256(), v.modelType(), 0, "publish");
   }
