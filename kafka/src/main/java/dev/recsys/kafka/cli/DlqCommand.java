@@ -6,15 +6,10 @@ import dev.recsys.kafka.contract.DeadLetterEvent;
 import dev.recsys.kafka.contract.InvalidMessageException;
 import dev.recsys.kafka.contract.JsonCodec;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,25 +35,9 @@ public final class DlqCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Properties p = kafka.with(KafkaClients.readCommittedConsumer(kafka.bootstrap, "recsys-dlq-" + UUID.randomUUID()));
-    long seen = 0;
-    long idleSince = System.currentTimeMillis();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      c.subscribe(List.of(topic));
-      while (max == 0 || seen < max) {
-        var records = c.poll(Duration.ofMillis(500));
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-          System.out.println(json ? new String(r.value(), StandardCharsets.UTF_8) : format(r.value()));
-          if (++seen == max) {
-            break;
-          }
-        }
-        if (!records.isEmpty()) {
-          idleSince = System.currentTimeMillis();
-        } else if (!follow && System.currentTimeMillis() - idleSince > 3000) {
-          break; // caught up
-        }
-      }
-    }
+    // without --follow, stop once caught up (3 s without records)
+    long seen = TopicReader.read(p, topic, max, follow ? 0 : 3000,
+        value -> System.out.println(json ? new String(value, StandardCharsets.UTF_8) : format(value)));
     if (seen == 0) {
       System.out.println("no dead letters on " + topic);
     }

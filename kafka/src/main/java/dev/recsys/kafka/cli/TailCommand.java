@@ -9,16 +9,11 @@ import dev.recsys.model.movielens.Movies;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,23 +51,7 @@ public final class TailCommand implements Callable<Integer> {
     Movies movies = moviesFile == null ? Movies.empty() : Movies.load(moviesFile);
     Properties p = kafka.with(KafkaClients.readCommittedConsumer(kafka.bootstrap, "recsys-tail-" + UUID.randomUUID()));
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
-    long seen = 0;
-    long lastRecord = System.currentTimeMillis();
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      c.subscribe(List.of(topic));
-      while (max == 0 || seen < max) {
-        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-          print(r.value(), movies, System.out);
-          lastRecord = System.currentTimeMillis();
-          if (++seen == max) {
-            break;
-          }
-        }
-        if (idleSeconds > 0 && System.currentTimeMillis() - lastRecord > idleSeconds * 1000) {
-          break;
-        }
-      }
-    }
+    TopicReader.read(p, topic, max, idleSeconds * 1000, value -> print(value, movies, System.out));
     return 0;
   }
 
