@@ -60,7 +60,14 @@ final class ModelHolder implements AutoCloseable {
       return Optional.empty();
     }
     ModelRegistry.Version ver = v.get();
-    install(load(new ModelUpdateEvent(modelName, ver.version(), ver.dir().toUri().toString(), ver.sha256(), ver.modelType(), 0, "start")));
+    try {
+      install(load(new ModelUpdateEvent(modelName, ver.version(), ver.dir().toUri().toString(), ver.sha256(), ver.modelType(), 0, "start")));
+    } catch (Exception e) {
+      // a bad current version must not crash-loop the job: run without a model until an
+      // announcement brings a good one
+      LOG.error("cannot load the registry's current {} v{}: {}; waiting for an announcement", modelName, ver.version(), e.getMessage());
+      return Optional.empty();
+    }
     return Optional.of(current);
   }
 
