@@ -216,6 +216,23 @@ class RecommendFunctionTest {
     }
   }
 
+  @Test
+  void startsWithoutAModelWhenTheCurrentOneIsCorruptAndRecoversOnAnnouncement() throws Exception {
+    TestRegistry.corrupt(v1);
+    RecommendFunction f = new RecommendFunction(config(1));
+    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, RecommendFunction.ANNOUNCEMENTS)) {
+      h.processElement(rating(1, 10, 5f, 1));
+      assertEquals(0, h.extractOutputValues().size(), "no model, no recommendation (and no crash)");
+      ModelRegistry.Version v2 = TestRegistry.publish(registry, 2);
+      h.processBroadcastElement(new StreamRecord<>(event(v2)));
+      f.awaitModelLoad();
+      h.processElement(rating(1, 11, 5f, 2));
+      RecommendationEvent e = h.extractOutputValues().get(0);
+      assertEquals(2, e.modelVersion());
+      assertThat(e.items()).extracting(RecommendationEvent.Item::movieId).doesNotContain(10L, 11L); // history kept meanwhile
+    }
+  }
+
   static ModelUpdateEvent event(ModelRegistry.Version v) {
     return new ModelUpdateEvent(v.name(), v.version(), v.dir().toUri().toString(), v.sha256(), v.modelType(), 0, "publish");
   }
