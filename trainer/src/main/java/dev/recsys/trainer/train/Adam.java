@@ -1,7 +1,6 @@
 package dev.recsys.trainer.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.recsys.model.bundle.Tensor;
 import java.nio.FloatBuffer;
@@ -11,8 +10,8 @@ import java.util.Map;
 
 /**
  * Adam exactly as TensorFlow 1's {@code AdamOptimizer} (which the reference used): bias correction
- * folded into the step size, ε = 1e-8, on the engine's fused in-place update. The moments live here
- * rather than inside DJL's optimizer so they can be checkpointed and training resumed exactly.
+ * folded into the step size, ε = 1e-8. The moments live here rather than inside DJL's optimizer so
+ * they can be checkpointed and training resumed exactly.
  */
 final class Adam {
 
@@ -34,17 +33,27 @@ final class Adam {
         });
   }
 
-  /** One update of every parameter from its gradient, in place. */
+  /**
+   * One update of every parameter from its gradient, in place: m ← β1·m + (1−β1)·g,
+   * v ← β2·v + (1−β2)·g², p ← p − step·m/(√v + ε). Written with in-place engine operations; this
+   * measured faster than DJL's {@code adamUpdate} for these tensor sizes.
+   */
   void step(Map<String, NDArray> params) {
     t++;
     double stepSize = lr * Math.sqrt(1 - Math.pow(BETA2, t)) / (1 - Math.pow(BETA1, t));
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
-      try (NDArray g = p.getGradient()) {
-        // the engine's fused update: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − step·m/(√v + ε)
-        p.getNDArrayInternal().adamUpdate(
-            new NDList(p, g, m.get(e.getKey()), v.get(e.getKey())), new NDList(p),
-            (float) lr, (float) stepSize, 0f, 1f, -1f, (float) BETA1, (float) BETA2, (float) EPS, true, false);
+      NDArray mi = m.get(e.getKey());
+      NDArray vi = v.get(e.getKey());
+      try (NDArray g = p.getGradient();
+          NDArray g1 = g.mul(1 - BETA1);
+          NDArray g2 = g.square()) {
+        mi.muli(BETA1).addi(g1);
+        vi.muli(BETA2).addi(g2.muli(1 - BETA2));
+        try (NDArray denom = vi.sqrt();
+            NDArray delta = mi.div(denom.addi(EPS))) {
+          p.subi(delta.muli(stepSize));
+        }
       }
     }
   }
