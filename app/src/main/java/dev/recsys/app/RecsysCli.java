@@ -2,6 +2,7 @@ package dev.recsys.app;
 
 import dev.recsys.job.JobCommand;
 import dev.recsys.kafka.cli.DlqCommand;
+import dev.recsys.kafka.cli.KafkaCommand;
 import dev.recsys.kafka.cli.ReplayCommand;
 import dev.recsys.kafka.cli.TailCommand;
 import dev.recsys.kafka.cli.TopicsCommand;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
     description = "Streaming Mult-VAE / Mult-DAE recommendations with Flink, Kafka and DJL.",
     subcommands = {
       DemoCommand.class,
+      KafkaCommand.class,
       TopicsCommand.class,
       ReplayCommand.class,
       TailCommand.class,

@@ -39,7 +39,7 @@ class DemoTest {
   @Test
   void everySubcommandHasHelp() {
     CommandLine cli = new CommandLine(new RecsysCli());
-    for (String sub : List.of("demo", "topics", "replay", "tail", "dlq", "job", "train", "model", "split", "synth", "download", "summarize")) {
+    for (String sub : List.of("demo", "kafka", "topics", "replay", "tail", "dlq", "job", "train", "model", "split", "synth", "download", "summarize")) {
       assertEquals(0, cli.execute(sub, "--help"), sub);
     }
   }

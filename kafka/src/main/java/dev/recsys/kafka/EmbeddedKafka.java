@@ -53,12 +53,23 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
-   * Starts a broker storing its logs under {@code dataDir}, and waits until it answers.
+   * Starts a broker on a free port storing its logs under {@code dataDir}, and waits until it
+   * answers.
    *
    * @param deleteOnClose whether {@link #close} deletes {@code dataDir}
    */
   public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose) {
-    int brokerPort = freePort();
+    return start(dataDir, deleteOnClose, 0);
+  }
+
+  /**
+   * Starts a broker listening on {@code brokerPort} (0 for a free port), storing its logs under
+   * {@code dataDir}, and waits until it answers.
+   */
+  public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int brokerPort) {
+    if (brokerPort == 0) {
+      brokerPort = freePort();
+    }
     int controllerPort = freePort();
     Path logDir = dataDir.resolve("kraft-logs");
     Properties p = new Properties();
