@@ -104,14 +104,17 @@ public final class Demo {
         moviesFile = work.resolve("data/movies.csv");
       }
       Movies movies = moviesFile == null ? Movies.empty() : Movies.load(moviesFile);
-      Set<Long> live = pickLiveUsers(ratings, o.liveUsers(), o.seed());
+      List<Long> users = userIds(ratings);
+      Set<Long> live = pickLiveUsers(users, o.liveUsers(), o.seed());
+      // validation and test users for the demo's training runs: 5% of the training users
+      int heldOut = Math.max(10, (users.size() - live.size()) / 20);
       Path trainFile = withoutUsers(ratings, live, work.resolve("data/train-ratings.csv"));
       out.printf("  data: %s (%d users held out for the live replay)%n", ratings, live.size());
 
       step(out, "training v1 (Mult-VAE) on the CPU");
       ModelRegistry registry = new ModelRegistry(work.resolve("registry"));
       String name = "movielens";
-      Path v1Bundle = train(trainFile, work.resolve("train-v1"), ModelType.VAE, o.epochs(), o.seed());
+      Path v1Bundle = train(trainFile, heldOut, work.resolve("train-v1"), ModelType.VAE, o.epochs(), o.seed());
       ModelRegistry.Version v1 = registry.publish(name, v1Bundle);
       ModelAnnouncer.announce(bootstrap, ModelAnnouncer.event(v1, "publish"));
       out.println("  published v1 -> " + v1.dir());
@@ -119,7 +122,7 @@ public final class Demo {
       final Path trainForV2 = trainFile;
       CompletableFuture<Path> v2Bundle = CompletableFuture.supplyAsync(() -> {
         try {
-          return train(trainForV2, work.resolve("train-v2"), ModelType.DAE, o.epochs(), o.seed() + 1);
+          return train(trainForV2, heldOut, work.resolve("train-v2"), ModelType.DAE, o.epochs(), o.seed() + 1);
         } catch (Exception e) {
           throw new IllegalStateException("training v2 failed", e);
         }
@@ -196,25 +199,26 @@ public final class Demo {
     }
   }
 
-  private static Path train(Path ratings, Path out, ModelType type, int epochs, long seed) throws Exception {
+  private static Path train(Path ratings, int heldOut, Path out, ModelType type, int epochs, long seed) throws Exception {
     TrainConfig cfg = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(seed);
     if (type == ModelType.VAE) {
       cfg = cfg.withLayers(new int[] {200}, 64).withAnnealing(0.2, 2000);
     }
-    int users;
-    try (var lines = Files.lines(ratings)) {
-      users = (int) lines.skip(1).map(l -> l.substring(0, l.indexOf(','))).distinct().count();
-    }
-    TrainRunner.Options opts = new TrainRunner.Options(ratings, null, Preprocessor.Options.paper(Math.max(10, users / 20), seed), true, cfg,
+    TrainRunner.Options opts = new TrainRunner.Options(ratings, null, Preprocessor.Options.paper(heldOut, seed), true, cfg,
         Device.cpu(), out, List.of(), new MultTrainer.Listener() {});
     return TrainRunner.run(opts).bundle();
   }
 
-  private static Set<Long> pickLiveUsers(Path ratings, int n, long seed) throws Exception {
+  /** The file's userIds, sorted. */
+  private static List<Long> userIds(Path ratings) throws Exception {
     Set<Long> all = new HashSet<>();
     MovieLensReader.read(ratings, true, (u, m, r, t) -> all.add(u));
     List<Long> ids = new ArrayList<>(all);
     ids.sort(null);
+    return ids;
+  }
+
+  private static Set<Long> pickLiveUsers(List<Long> ids, int n, long seed) {
     int[] order = Shuffle.permutation(ids.size(), new SplittableRandom(seed));
     Set<Long> live = new HashSet<>();
     for (int k = 0; k < Math.min(n, ids.size() / 5); k++) {

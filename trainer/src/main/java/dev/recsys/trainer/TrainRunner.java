@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.recsys.model.FileTrees;
 import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.ItemVocabulary;
@@ -207,13 +208,7 @@ public final class TrainRunner {
   private static void writeBundle(
       Path dir, SplitData split, TrainConfig cfg, String fingerprint, Map<String, Object> metrics, Map<String, Tensor> weights)
       throws IOException {
-    if (Files.exists(dir)) {
-      try (var s = Files.walk(dir)) {
-        for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(f);
-        }
-      }
-    }
+    FileTrees.deleteRecursively(dir); // a re-run replaces the bundle of the previous one
     long[] counts = split.train().columnCounts();
     List<BundleManifest.PopularItem> popularity =
         IntStream.range(0, counts.length)

@@ -1,16 +1,15 @@
 package dev.recsys.trainer.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.recsys.model.FileTrees;
 import dev.recsys.model.bundle.Tensor;
 import dev.recsys.model.bundle.WeightsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +46,7 @@ final class Checkpoint {
   static void save(Path dir, TrainConfig cfg, String fingerprint, State s) throws IOException {
     Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
     Path old = dir.resolveSibling(dir.getFileName() + ".old");
-    deleteRecursively(tmp);
+    FileTrees.deleteRecursively(tmp);
     Files.createDirectories(tmp);
     WeightsFile.write(tmp.resolve("weights.bin"), s.weights());
     WeightsFile.write(tmp.resolve("adam.bin"), s.adam());
@@ -55,12 +54,12 @@ final class Checkpoint {
     JSON.writeValue(
         tmp.resolve("state.json").toFile(),
         new Meta(signature(cfg), fingerprint, s.epoch(), s.updates(), s.adamSteps(), s.bestEpoch(), s.bestNdcg(), s.history()));
-    deleteRecursively(old);
+    FileTrees.deleteRecursively(old);
     if (Files.exists(dir)) {
       Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
     }
     Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-    deleteRecursively(old);
+    FileTrees.deleteRecursively(old);
   }
 
   /** The checkpoint in dir (or its .old twin after a crash mid-swap), if it matches cfg and data. */
@@ -88,16 +87,5 @@ final class Checkpoint {
     m.remove("epochs");
     m.put("hidden", java.util.Arrays.toString(cfg.hidden()));
     return m.toString();
-  }
-
-  static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(f);
-      }
-    }
   }
 }
