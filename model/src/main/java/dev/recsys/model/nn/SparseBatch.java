@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.nio.FloatBuffer;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -84,15 +85,21 @@ public final class SparseBatch {
     return new SparseBatch(rows, Arrays.copyOf(r, n), Arrays.copyOf(i, n), Arrays.copyOf(v, n));
   }
 
-  /** The block's sparse input: a COO tensor [B × numItems]. */
+  /**
+   * The block's sparse input: a COO tensor [B × numItems].
+   *
+   * <p>Built from index and value arrays that stay attached to {@code manager} for as long as the
+   * sparse tensor lives. The engine's COO tensor shares their memory, and {@code NDManager.createCoo}
+   * closes its own copies as soon as it returns, which leaves the tensor on direct buffers that the
+   * garbage collector may free at any time: a rare, silent corruption of the batch that surfaced as
+   * NaN losses on one CI machine.
+   */
   public NDList toNDList(NDManager manager, int numItems) {
-    try (NDArray view = manager.createCoo(FloatBuffer.wrap(values), new long[][] {rowOf, items}, new Shape(rows, numItems))) {
-      // the engine may build the COO tensor on top of transient native buffers; training's backward
-      // pass reads it again later, so keep a copy that owns its memory
-      NDArray x = view.duplicate();
-      x.attach(manager);
-      return new NDList(x);
-    }
+    long[] coordinates = Arrays.copyOf(rowOf, 2 * rowOf.length);
+    System.arraycopy(items, 0, coordinates, rowOf.length, items.length);
+    NDArray indices = manager.create(coordinates, new Shape(2, items.length));
+    NDArray vals = manager.create(values);
+    return new NDList(JniUtils.createSparseCoo((PtNDArray) indices, (PtNDArray) vals, new Shape(rows, numItems)));
   }
 
   /** Positions of the batch's (user, item) pairs in a row-major [B × numItems] array. */

@@ -131,6 +131,12 @@ public final class MultTrainer implements AutoCloseable {
           batch.add(train.row(order[k]));
         }
         double[] l = step(batch);
+        if (!Double.isFinite(l[0])) {
+          // continuing would only publish NaN weights; stop where it happened instead
+          throw new IllegalStateException(String.format(
+              "training diverged: loss %s (reconstruction %s, KL %s) at epoch %d, batch %d of %d, update %d",
+              l[0], l[1], l[2], epoch, b + 1, batches, updates));
+        }
         lossSum += l[0];
         reconSum += l[1];
         klSum += l[2];
