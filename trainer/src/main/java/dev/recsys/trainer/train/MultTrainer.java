@@ -83,7 +83,7 @@ public final class MultTrainer implements AutoCloseable {
       }
     }
     this.store = new ParameterStore(manager, false);
-    this.adam = new Adam(cfg.learningRate(), manager, params);
+    this.adam = new Adam(cfg.learningRate(), manager, params, true);
     this.dropoutRng = new SplittableRandom(cfg.seed());
   }
 
@@ -207,12 +207,7 @@ public final class MultTrainer implements AutoCloseable {
         out[0] = loss.getFloat();
         out[1] = recon.getFloat();
       }
-      adam.step(params);
-      for (NDArray p : params.values()) {
-        try (NDArray g = p.getGradient()) {
-          g.subi(g); // PyTorch accumulates gradients: reset for the next step
-        }
-      }
+      adam.step(params); // also clears the gradients, which PyTorch would accumulate
     }
     updates++;
     return out;
