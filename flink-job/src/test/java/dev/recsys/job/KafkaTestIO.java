@@ -38,6 +38,13 @@ final class KafkaTestIO {
     }
   }
 
+  /** A topic shaped like the recommendations topic, for a second job's output. */
+  void createTopic(String name) throws Exception {
+    try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(name, 1, (short) 1))).all().get();
+    }
+  }
+
   void ratings(List<RatingEvent> events) {
     send(Topics.RATINGS, events.stream().map(e -> new Object[] {Long.toString(e.userId()), JsonCodec.RATING.encode(e)}).toList());
   }
@@ -63,7 +70,11 @@ final class KafkaTestIO {
 
   /** Reads committed recommendations until {@code done} holds for what was read, or the timeout. */
   List<RecommendationEvent> recommendations(Predicate<List<RecommendationEvent>> done, Duration timeout) {
-    return readUntil(Topics.RECOMMENDATIONS, JsonSerde.deserializer(JsonCodec.RECOMMENDATION), done, timeout);
+    return recommendations(Topics.RECOMMENDATIONS, done, timeout);
+  }
+
+  List<RecommendationEvent> recommendations(String topic, Predicate<List<RecommendationEvent>> done, Duration timeout) {
+    return readUntil(topic, JsonSerde.deserializer(JsonCodec.RECOMMENDATION), done, timeout);
   }
 
   List<DeadLetterEvent> deadLetters(Predicate<List<DeadLetterEvent>> done, Duration timeout) {
