@@ -66,7 +66,8 @@ public final class JobCommand implements Callable<Integer> {
     return 0;
   }
 
-  JobConfig config() throws Exception {
+  /** The settings these options give: the file, then --set, then the dedicated flags. */
+  public JobConfig config() throws Exception {
     JobConfig c = configFile == null ? JobConfig.defaults() : JobConfig.load(configFile);
     overrides.forEach(c::set);
     if (bootstrap != null) {
