@@ -127,7 +127,7 @@ class HelmChartTest {
     List<List<String>> calls = ShellScripts.recsysCalls(tmp, script, Map.of("RECSYS_BOOTSTRAP", "k:9092"));
     assertThat(calls).hasSize(1);
     assertThat(calls.get(0)).containsExactly("train", "--ratings", "/registry/data/ratings.csv", "--name", "movielens", "--out",
-        "/tmp/train", "--publish", "--bootstrap", "k:9092", "--no-progress", "--epochs", "200");
+        "/tmp/train", "--publish", "--bootstrap", "k:9092", "--no-progress", "--client-property", "security.protocol=SSL", "--epochs", "200");
     ShellScripts.parse(calls.get(0));
     assertThatThrownBy(() -> template(chart, Map.of("kafka.bootstrap", "k:9092", "bootstrapModel.enabled", "true")).call())
         .hasMessageContaining("bootstrapModel.ratings");

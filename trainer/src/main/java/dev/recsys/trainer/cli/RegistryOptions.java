@@ -4,6 +4,7 @@ import dev.recsys.kafka.contract.ModelUpdateEvent;
 import dev.recsys.trainer.registry.ModelAnnouncer;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** Where the registry is, which model, and where to announce changes. */
@@ -18,13 +19,16 @@ public final class RegistryOptions {
   @Option(names = "--bootstrap", description = "Kafka bootstrap servers: announce the change on the model-updates topic")
   String bootstrap;
 
+  @Option(names = "--client-property", description = "Extra Kafka client property for the announcement, e.g. security.protocol=SSL (repeatable)")
+  Map<String, String> clientProperties = Map.of();
+
   void announce(ModelRegistry.Version v, String action) throws Exception {
     if (bootstrap == null) {
       System.out.println("not announced (no --bootstrap): running jobs will not switch until told");
       return;
     }
     ModelUpdateEvent e = ModelAnnouncer.event(v, action);
-    var meta = ModelAnnouncer.announce(bootstrap, e);
+    var meta = ModelAnnouncer.announce(bootstrap, clientProperties, e);
     System.out.println("announced " + e.name() + " v" + e.version() + " on " + meta.topic() + "@" + meta.offset());
   }
 }

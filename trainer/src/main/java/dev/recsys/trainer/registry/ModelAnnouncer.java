@@ -6,6 +6,8 @@ import dev.recsys.kafka.contract.JsonCodec;
 import dev.recsys.kafka.contract.JsonSerde;
 import dev.recsys.kafka.contract.ModelUpdateEvent;
 import dev.recsys.model.registry.ModelRegistry;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,9 +30,16 @@ public final class ModelAnnouncer {
   /** Sends and waits for the broker's acknowledgement. */
   public static RecordMetadata announce(String bootstrap, ModelUpdateEvent event)
       throws InterruptedException, ExecutionException, TimeoutException {
+    return announce(bootstrap, Map.of(), event);
+  }
+
+  /** The same, with extra Kafka client properties (security and so on). */
+  public static RecordMetadata announce(String bootstrap, Map<String, String> clientProperties, ModelUpdateEvent event)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Properties config = KafkaClients.idempotentProducer(bootstrap);
+    clientProperties.forEach(config::setProperty);
     try (KafkaProducer<String, ModelUpdateEvent> p =
-        new KafkaProducer<>(
-            KafkaClients.idempotentProducer(bootstrap), new StringSerializer(), JsonSerde.serializer(JsonCodec.MODEL_UPDATE))) {
+        new KafkaProducer<>(config, new StringSerializer(), JsonSerde.serializer(JsonCodec.MODEL_UPDATE))) {
       return p.send(new ProducerRecord<>(Topics.MODEL_UPDATES, event.name(), event)).get(60, TimeUnit.SECONDS);
     }
   }
