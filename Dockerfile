@@ -29,10 +29,14 @@ CMD ["--help"]
 # per JVM, and a child-first job class loader would try to load them a second time. The job jar
 # (our code, the Kafka connector and clients) goes into usrlib/ for application mode.
 FROM ${FLINK_IMAGE} AS flink
+# the base image ends as USER flink and its entry point no longer drops privileges: set up as
+# root, then hand back to flink
+USER root
 COPY --from=build /src/flink-job/target/flink-lib/ /opt/flink/lib/
-COPY --from=build /src/flink-job/target/recsys-flink-job-*-cluster.jar /opt/flink/usrlib/recsys-job.jar
+COPY --from=build --chown=flink:flink /src/flink-job/target/recsys-flink-job-*-cluster.jar /opt/flink/usrlib/recsys-job.jar
 ENV DJL_OFFLINE=true \
     DJL_CACHE_DIR=/opt/flink/djl-cache
 # owned by flink so that fresh named volumes mounted here inherit a writable directory
 RUN mkdir -p /opt/flink/djl-cache /checkpoints /registry \
- && chown -R flink:flink /opt/flink/djl-cache /checkpoints /opt/flink/usrlib
+ && chown flink:flink /opt/flink/djl-cache /checkpoints
+USER flink

@@ -77,6 +77,7 @@ class HelmChartTest {
     assertThat(flinkConf.get("execution.checkpointing.dir")).isEqualTo(config.get(JobConfig.CHECKPOINT_DIR)).isEqualTo("file:///checkpoints");
     assertThat(mountPath(container, "checkpoints")).isEqualTo("/checkpoints");
     assertThat(flinkConf.get("state.backend.type")).isEqualTo("rocksdb");
+    assertThat(flinkConf.get("taskmanager.memory.task.off-heap.size")).isEqualTo("768m"); // libtorch's native memory
     assertThat((String) flinkConf.get("env.java.opts.all")).contains("-Dai.djl.offline=true");
     assertThat(flinkConf.get("high-availability.type")).isEqualTo("kubernetes");
     assertThat(flinkConf.get("metrics.reporter.prom.factory.class")).isEqualTo("org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
@@ -99,6 +100,19 @@ class HelmChartTest {
     assertThat(container.get("env").toString()).contains("ENABLE_BUILT_IN_PLUGINS").contains("flink-s3-fs-presto-2.2.1.jar");
     assertThat(all(docs, "PersistentVolumeClaim")).isEmpty();
     assertThat(volumes(spec).toString()).contains("claimName=models");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void volumePermissionsInitContainerChownsTheCheckpointVolumeForFlink() throws Exception {
+    Map<String, Object> podSpec = map(map(map(only(render(Map.of("kafka.bootstrap", "k:9092")), "FlinkDeployment"), "spec"), "podTemplate"), "spec");
+    assertThat(podSpec).doesNotContainKey("initContainers");
+    assertThat(map(podSpec, "securityContext")).containsEntry("fsGroup", 9999);
+    podSpec = map(map(map(only(render(Map.of("kafka.bootstrap", "k:9092", "volumePermissions.enabled", "true")), "FlinkDeployment"),
+        "spec"), "podTemplate"), "spec");
+    Map<String, Object> init = ((List<Map<String, Object>>) podSpec.get("initContainers")).get(0);
+    assertThat((List<String>) init.get("command")).containsExactly("chown", "9999:9999", "/checkpoints");
+    assertThat(mountPath(init, "checkpoints")).isEqualTo("/checkpoints");
   }
 
   @Test

@@ -36,6 +36,21 @@ class ImagesTest {
   }
 
   @Test
+  void flinkImageSetsUpAsRootAndRunsAsFlink() throws Exception {
+    List<String> lines = Files.readAllLines(Repo.ROOT.resolve("Dockerfile"));
+    List<String> flinkStage = lines.subList(lines.indexOf(lines.stream().filter(l -> l.endsWith(" AS flink")).findFirst().orElseThrow()),
+        lines.size());
+    List<String> users = flinkStage.stream().filter(l -> l.startsWith("USER ")).toList();
+    // the base image ends as USER flink and its entry point does not drop privileges
+    assertThat(users).containsExactly("USER root", "USER flink");
+    assertThat(flinkStage.indexOf("USER root")).isLessThan(indexOfFirst(flinkStage, "COPY ")).isLessThan(indexOfFirst(flinkStage, "RUN "));
+  }
+
+  private static int indexOfFirst(List<String> lines, String prefix) {
+    return lines.indexOf(lines.stream().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow());
+  }
+
+  @Test
   void cliEntryScriptRunsTheCliFromTheImageLayout() throws Exception {
     // /opt/recsys/lib as the image has it: the CLI's runtime jars and the CLI itself
     Path home = tmp.resolve("opt/recsys");

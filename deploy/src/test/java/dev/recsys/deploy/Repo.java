@@ -13,7 +13,7 @@ final class Repo {
   /** The repository root (tests run in deploy/). */
   static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
-  private static final Pattern COPY_FROM_BUILD = Pattern.compile("^COPY --from=build /src/(\\S+) (\\S+)$");
+  private static final Pattern COPY_FROM_BUILD = Pattern.compile("^COPY --from=build (?:--chown=\\S+ )?/src/(\\S+) (\\S+)$");
 
   private Repo() {}
 
