@@ -13,6 +13,7 @@ import dev.recsys.model.bundle.Tensor;
 import dev.recsys.model.nn.BlockWeights;
 import dev.recsys.model.nn.Blocks;
 import dev.recsys.model.nn.MultAutoencoderBlock;
+import dev.recsys.model.nn.MultAutoencoderBlock.DecoderLayout;
 import dev.recsys.model.nn.SparseBatch;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +58,36 @@ class BlockParityTest {
         }
       }
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(ModelType.class)
+  void weightsLeaveTheEngineAsTheyCameInWhateverTheLayout(ModelType type) {
+    Architecture arch = small(type);
+    Map<String, Tensor> weights = RandomBundle.weights(arch, 9);
+    String out = "dec" + (arch.decoderDims().length - 2) + ".weight";
+    long hidden = weights.get(out).shape()[0];
+    for (DecoderLayout layout : DecoderLayout.values()) {
+      try (NDManager m = NDManager.newBaseManager()) {
+        MultAutoencoderBlock block = Blocks.create(arch, 0f, layout);
+        BlockWeights.load(block, m, weights);
+        long[] stored = block.getParameters().get(out).getArray().getShape().getShape();
+        assertArrayEquals(layout == DecoderLayout.OUT_IN ? new long[] {ITEMS, hidden} : new long[] {hidden, ITEMS}, stored, layout.name());
+        Map<String, Tensor> back = BlockWeights.export(block);
+        assertEquals(weights.keySet(), back.keySet());
+        weights.forEach((name, t) -> {
+          assertArrayEquals(t.shape(), back.get(name).shape(), layout + " " + name);
+          assertArrayEquals(t.data(), back.get(name).data(), layout + " " + name);
+        });
+        // and both layouts compute the same function
+        float[] logits = infer(block, m, SparseBatch.of(randomUsers(3, 4)).toNDList(m, ITEMS));
+        double[] expected = ReferenceForward.logits(arch, weights, randomUsers(3, 4).get(0));
+        for (int i = 0; i < ITEMS; i++) {
+          assertEquals(expected[i], logits[i], 1e-5, layout + " item " + i);
+        }
+      }
+    }
+    BlockWeights.expectedShapes(arch).forEach((name, shape) -> assertArrayEquals(weights.get(name).shape(), shape, name));
   }
 
   @ParameterizedTest

@@ -12,16 +12,20 @@ import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Moves parameters between a block and plain {@link Tensor}s. */
+/**
+ * Moves parameters between a block and plain {@link Tensor}s. Tensors hold every weight {@code
+ * [in, out]}, whatever layout the block keeps in the engine ({@link
+ * MultAutoencoderBlock.DecoderLayout}).
+ */
 public final class BlockWeights {
 
   private BlockWeights() {}
 
-  /** The parameter names and shapes an architecture needs, in declaration order. */
+  /** The parameter names and tensor shapes an architecture needs, in declaration order. */
   public static Map<String, long[]> expectedShapes(Architecture arch) {
     Map<String, long[]> out = new LinkedHashMap<>();
     for (Pair<String, Parameter> p : Blocks.create(arch, 0f).getDirectParameters()) {
-      out.put(p.getKey(), p.getValue().getShape().getShape());
+      out.put(p.getKey(), p.getValue().getShape().getShape()); // the serving layout: all [in, out]
     }
     return out;
   }
@@ -31,7 +35,11 @@ public final class BlockWeights {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Pair<String, Parameter> p : block.getDirectParameters()) {
       NDArray a = p.getValue().getArray();
-      out.put(p.getKey(), new Tensor(a.getShape().getShape(), a.toFloatArray()));
+      long[] shape = a.getShape().getShape();
+      float[] data = a.toFloatArray();
+      out.put(p.getKey(), block.storedOutIn(p.getKey())
+          ? new Tensor(new long[] {shape[1], shape[0]}, transpose(data, (int) shape[0], (int) shape[1]))
+          : new Tensor(shape, data));
     }
     return out;
   }
@@ -41,19 +49,43 @@ public final class BlockWeights {
    * tensors; names and shapes must match exactly.
    */
   public static void load(MultAutoencoderBlock block, NDManager manager, Map<String, Tensor> tensors) {
-    Architecture arch = block.architecture();
-    block.initialize(manager, DataType.FLOAT32, new Shape(1, arch.numItems()));
+    block.initialize(manager, DataType.FLOAT32, new Shape(1, block.architecture().numItems()));
+    set(block, tensors);
+  }
+
+  /** Overwrites every parameter of an initialised block with the given tensors. */
+  public static void set(MultAutoencoderBlock block, Map<String, Tensor> tensors) {
     for (Pair<String, Parameter> p : block.getDirectParameters()) {
       Tensor t = tensors.get(p.getKey());
       if (t == null) {
         throw new IllegalArgumentException("no tensor for parameter " + p.getKey());
       }
       NDArray target = p.getValue().getArray();
-      if (!target.getShape().equals(new Shape(t.shape()))) {
-        throw new IllegalArgumentException(
-            p.getKey() + ": tensor shape " + new Shape(t.shape()) + " != parameter shape " + target.getShape());
+      long[] stored = target.getShape().getShape();
+      boolean outIn = block.storedOutIn(p.getKey());
+      Shape expected = outIn ? new Shape(stored[1], stored[0]) : new Shape(stored);
+      if (!new Shape(t.shape()).equals(expected)) {
+        throw new IllegalArgumentException(p.getKey() + ": tensor shape " + new Shape(t.shape()) + " != parameter shape " + expected);
       }
-      target.set(FloatBuffer.wrap(t.data()));
+      float[] data = outIn ? transpose(t.data(), (int) stored[1], (int) stored[0]) : t.data();
+      target.set(FloatBuffer.wrap(data));
     }
+  }
+
+  /** The transpose of a row-major {@code [rows × cols]} matrix. */
+  static float[] transpose(float[] a, int rows, int cols) {
+    float[] t = new float[a.length];
+    // in blocks, so that reads and writes both stay within cached lines
+    final int tile = 64;
+    for (int r0 = 0; r0 < rows; r0 += tile) {
+      for (int c0 = 0; c0 < cols; c0 += tile) {
+        for (int r = r0; r < Math.min(rows, r0 + tile); r++) {
+          for (int c = c0; c < Math.min(cols, c0 + tile); c++) {
+            t[c * rows + r] = a[r * cols + c];
+          }
+        }
+      }
+    }
+    return t;
   }
 }

@@ -10,10 +10,15 @@ public final class Blocks {
 
   private Blocks() {}
 
+  /** A block in the serving layout. */
   public static MultAutoencoderBlock create(Architecture arch, float inputDropout) {
+    return create(arch, inputDropout, MultAutoencoderBlock.DecoderLayout.IN_OUT);
+  }
+
+  public static MultAutoencoderBlock create(Architecture arch, float inputDropout, MultAutoencoderBlock.DecoderLayout layout) {
     return switch (arch.type()) {
-      case VAE -> new MultVaeBlock(arch, inputDropout);
-      case DAE -> new MultDaeBlock(arch, inputDropout);
+      case VAE -> new MultVaeBlock(arch, inputDropout, layout);
+      case DAE -> new MultDaeBlock(arch, inputDropout, layout);
     };
   }
 }

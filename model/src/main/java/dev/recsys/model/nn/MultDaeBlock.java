@@ -7,8 +7,8 @@ import dev.recsys.model.Architecture;
 /** Mult-DAE: the code is tanh of the encoder's last layer; output {@code (logits)} in both modes. */
 public final class MultDaeBlock extends MultAutoencoderBlock {
 
-  public MultDaeBlock(Architecture arch, float inputDropout) {
-    super(arch, inputDropout, 1);
+  public MultDaeBlock(Architecture arch, float inputDropout, DecoderLayout decoderLayout) {
+    super(arch, inputDropout, 1, decoderLayout);
   }
 
   @Override

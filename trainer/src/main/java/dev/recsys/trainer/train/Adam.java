@@ -137,12 +137,20 @@ final class Adam {
     return out;
   }
 
+  /** Moments saved by {@link #state()}: same names and shapes (the engine's layout). */
   void restore(Map<String, Tensor> state, long steps) {
     for (String name : m.keySet()) {
-      m.get(name).set(FloatBuffer.wrap(state.get("m/" + name).data()));
-      v.get(name).set(FloatBuffer.wrap(state.get("v/" + name).data()));
+      restore(m.get(name), state.get("m/" + name), "m/" + name);
+      restore(v.get(name), state.get("v/" + name), "v/" + name);
     }
     t = steps;
+  }
+
+  private static void restore(NDArray target, Tensor saved, String name) {
+    if (saved == null || !target.getShape().equals(new ai.djl.ndarray.types.Shape(saved.shape()))) {
+      throw new IllegalStateException("checkpoint's Adam state " + name + " does not match the parameter " + target.getShape());
+    }
+    target.set(FloatBuffer.wrap(saved.data()));
   }
 
   private static Tensor tensor(NDArray a) {

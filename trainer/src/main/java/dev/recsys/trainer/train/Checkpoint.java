@@ -86,6 +86,8 @@ final class Checkpoint {
     Map<String, Object> m = new java.util.TreeMap<>(cfg.toMap());
     m.remove("epochs");
     m.put("hidden", java.util.Arrays.toString(cfg.hidden()));
+    // 2: Adam's moments in the engine's layout, decoder weights [out, in]
+    m.put("checkpointFormat", 2);
     return m.toString();
   }
 }

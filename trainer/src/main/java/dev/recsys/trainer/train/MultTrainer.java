@@ -25,7 +25,6 @@ import dev.recsys.trainer.data.SplitData;
 import dev.recsys.trainer.eval.Evaluator;
 import dev.recsys.trainer.eval.Metrics;
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,7 +71,8 @@ public final class MultTrainer implements AutoCloseable {
     this.arch = new Architecture(cfg.model(), numItems, cfg.hidden(), cfg.latent());
     this.manager = NDManager.newBaseManager(device);
     Engine.getInstance().setRandomSeed((int) cfg.seed());
-    this.block = Blocks.create(arch, cfg.inputDropout());
+    // decoder [out, in]: the output layer's weight gradient in MKL's fastest layout
+    this.block = Blocks.create(arch, cfg.inputDropout(), MultAutoencoderBlock.DecoderLayout.OUT_IN);
     block.initialize(manager, DataType.FLOAT32, new Shape(1, numItems));
     for (Pair<String, Parameter> p : block.getDirectParameters()) {
       NDArray a = p.getValue().getArray();
@@ -240,7 +240,7 @@ public final class MultTrainer implements AutoCloseable {
 
   /** Replaces the current weights (for example with the best epoch's). */
   public void loadWeights(Map<String, Tensor> tensors) {
-    tensors.forEach((name, t) -> params.get(name).set(FloatBuffer.wrap(t.data())));
+    BlockWeights.set(block, tensors);
   }
 
   public long updates() {
