@@ -46,6 +46,10 @@ public final class JobCommand implements Callable<Integer> {
   @Option(names = "--restore", description = "Resume from this checkpoint or savepoint path")
   String restore;
 
+  @Option(names = "--restore-latest", paramLabel = "DIR",
+      description = "Resume from the newest complete checkpoint under DIR if there is one (for restarts without HA), else start empty")
+  String restoreLatest;
+
   /** Shows every setting with its default under --help, straight from {@link JobConfig}. */
   public static final class SettingsFooter implements picocli.CommandLine.IModelTransformer {
     @Override
@@ -60,10 +64,20 @@ public final class JobCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     JobConfig c = config();
     LOG.info("job settings: {}", c.effective());
-    StreamExecutionEnvironment env = JobEnvironment.create(c, restore);
+    StreamExecutionEnvironment env = JobEnvironment.create(c, restorePath());
     RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
     env.execute("recsys recommender");
     return 0;
+  }
+
+  /** What to resume from: --restore, else the newest checkpoint under --restore-latest, else nothing. */
+  String restorePath() {
+    if (restore != null || restoreLatest == null) {
+      return restore;
+    }
+    String found = RetainedCheckpoints.latest(restoreLatest).map(p -> p.toUri().toString()).orElse(null);
+    LOG.info(found == null ? "no complete checkpoint under {}: starting empty" : "resuming from {}", found == null ? restoreLatest : found);
+    return found;
   }
 
   /** The settings these options give: the file, then --set, then the dedicated flags. */

@@ -17,11 +17,9 @@ import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -259,14 +257,8 @@ class RecommenderJobEndToEndTest {
     }
   }
 
-  private static Optional<Path> latestCheckpoint(Path dir) throws Exception {
-    if (!Files.isDirectory(dir)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> p.getFileName().toString().startsWith("chk-") && Files.exists(p.resolve("_metadata")))
-          .max(Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(4))));
-    }
+  private static Optional<Path> latestCheckpoint(Path dir) {
+    return RetainedCheckpoints.latest(dir.toString());
   }
 
   static {
