@@ -148,17 +148,19 @@ public final class MultTrainer implements AutoCloseable {
           new EpochStats(epoch, lossSum / batches, reconSum / batches, klSum / batches,
               cfg.model() == ModelType.VAE ? cfg.beta(updates) : 0, ndcg, seconds);
       history.add(stats);
-      if (ndcg > bestNdcg) {
+      boolean improved = ndcg > bestNdcg;
+      // copied out of the engine (and transposed back to [in, out]) once, for both uses
+      Map<String, Tensor> weights = improved || checkpointDir != null ? BlockWeights.export(block) : null;
+      if (improved) {
         bestNdcg = ndcg;
         bestEpoch = epoch;
-        best = BlockWeights.export(block);
+        best = weights;
       }
       listener.epochDone(stats);
       if (checkpointDir != null) {
         Checkpoint.save(
             checkpointDir, cfg, fingerprint,
-            new Checkpoint.State(epoch, updates, adam.steps(), bestEpoch, bestNdcg, history,
-                BlockWeights.export(block), adam.state(), best));
+            new Checkpoint.State(epoch, updates, adam.steps(), bestEpoch, bestNdcg, history, weights, adam.state(), best));
       }
     }
     if (best == null) {
