@@ -76,7 +76,11 @@ public final class JobCommand implements Callable<Integer> {
       return restore;
     }
     String found = RetainedCheckpoints.latest(restoreLatest).map(p -> p.toUri().toString()).orElse(null);
-    LOG.info(found == null ? "no complete checkpoint under {}: starting empty" : "resuming from {}", found == null ? restoreLatest : found);
+    if (found == null) {
+      LOG.info("no complete checkpoint under {}: starting empty", restoreLatest);
+    } else {
+      LOG.info("resuming from {}", found);
+    }
     return found;
   }
 
