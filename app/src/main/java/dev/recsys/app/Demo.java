@@ -6,12 +6,12 @@ import dev.recsys.job.JobEnvironment;
 import dev.recsys.job.KafkaIO;
 import dev.recsys.job.RecommenderJob;
 import dev.recsys.kafka.EmbeddedKafka;
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
 import dev.recsys.kafka.cli.TailCommand;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.JsonSerde;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.JsonSerde;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.kafka.replay.ReplayEvents;
 import dev.recsys.kafka.replay.Replayer;
 import dev.recsys.model.ModelType;
@@ -116,7 +116,7 @@ public final class Demo {
       String name = "movielens";
       Path v1Bundle = train(trainFile, heldOut, work.resolve("train-v1"), ModelType.VAE, o.epochs(), o.seed());
       ModelRegistry.Version v1 = registry.publish(name, v1Bundle);
-      ModelAnnouncer.announce(bootstrap, ModelAnnouncer.event(v1, "publish"));
+      ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v1, "publish"));
       out.println("  published v1 -> " + v1.dir());
       // v2 trains in the background while the replay runs
       final Path trainForV2 = trainFile;
@@ -160,7 +160,7 @@ public final class Demo {
         if (!stop.get()) {
           Path b2 = v2Bundle.get();
           ModelRegistry.Version v2 = registry.publish(name, b2);
-          ModelAnnouncer.announce(bootstrap, ModelAnnouncer.event(v2, "publish"));
+          ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v2, "publish"));
           out.println(">>> published v2 (Mult-DAE) and announced it; the job switches without a restart");
         }
         sent.addAndGet(Replayer.send(producer, Topics.RATINGS, events, half, events.size(), new Replayer.Pace(o.rate(), 0), i -> {}, stop::get));

@@ -1,6 +1,6 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.Topics;
+import dev.recsys.contracts.Topics;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Serializable;

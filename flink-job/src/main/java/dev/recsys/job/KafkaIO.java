@@ -1,8 +1,8 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.RecommendationEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;

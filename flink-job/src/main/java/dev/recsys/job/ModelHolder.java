@@ -1,7 +1,7 @@
 package dev.recsys.job;
 
 import ai.djl.Device;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Scorer;

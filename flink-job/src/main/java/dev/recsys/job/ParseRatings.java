@@ -1,9 +1,9 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.InvalidMessageException;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.RatingEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.InvalidMessageException;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.RatingEvent;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;

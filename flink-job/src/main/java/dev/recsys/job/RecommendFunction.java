@@ -1,9 +1,9 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;

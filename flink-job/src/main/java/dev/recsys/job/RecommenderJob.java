@@ -1,8 +1,8 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;

@@ -1,9 +1,9 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.InvalidMessageException;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.InvalidMessageException;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;

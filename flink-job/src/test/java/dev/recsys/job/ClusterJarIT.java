@@ -3,8 +3,8 @@ package dev.recsys.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.recsys.kafka.contract.RatingEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.RatingEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.kafka.testing.KafkaCluster;
 import dev.recsys.kafka.testing.WithKafka;
 import java.io.File;

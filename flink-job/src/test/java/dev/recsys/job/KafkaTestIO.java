@@ -1,13 +1,13 @@
 package dev.recsys.job;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.JsonSerde;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
-import dev.recsys.kafka.contract.RatingEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.JsonSerde;
+import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.contracts.RatingEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Recommendations;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.RatingEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.RatingEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.kafka.testing.KafkaCluster;
 import dev.recsys.kafka.testing.WithKafka;
 import dev.recsys.model.Interactions;

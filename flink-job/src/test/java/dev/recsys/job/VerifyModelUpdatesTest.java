@@ -3,9 +3,9 @@ package dev.recsys.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.recsys.kafka;
 
+import dev.recsys.contracts.KafkaClients;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

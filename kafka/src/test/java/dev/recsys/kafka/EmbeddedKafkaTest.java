@@ -1,5 +1,7 @@
 package dev.recsys.kafka;
 
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.JsonSerde;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.JsonSerde;
+import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.kafka.testing.KafkaCluster;
 import dev.recsys.kafka.testing.WithKafka;
 import dev.recsys.model.Architecture;
@@ -21,6 +21,7 @@ import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.trainer.cli.ModelCommand;
 import dev.recsys.trainer.registry.ModelAnnouncer;
 import dev.recsys.model.registry.ModelRegistry;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -132,9 +133,9 @@ class ModelRegistryTest {
     }
     ModelRegistry reg = new ModelRegistry(tmp.resolve("registry"));
     ModelRegistry.Version v1 = reg.publish("ml", bundle("a", 1));
-    ModelAnnouncer.announce(kafka.bootstrapServers(), ModelAnnouncer.event(v1, "publish"));
+    ModelAnnouncer.announce(kafka.bootstrapServers(), Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v1, "publish"));
     ModelRegistry.Version back = reg.promote("ml", 1);
-    ModelAnnouncer.announce(kafka.bootstrapServers(), ModelAnnouncer.event(back, "promote"));
+    ModelAnnouncer.announce(kafka.bootstrapServers(), Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(back, "promote"));
 
     List<ModelUpdateEvent> got = new ArrayList<>();
     try (KafkaConsumer<String, ModelUpdateEvent> c =

@@ -1,8 +1,8 @@
 package dev.recsys.kafka.cli;
 
 import dev.recsys.kafka.EmbeddedKafka;
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;

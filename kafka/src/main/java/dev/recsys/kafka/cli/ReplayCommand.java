@@ -1,7 +1,7 @@
 package dev.recsys.kafka.cli;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
 import dev.recsys.kafka.replay.ReplayEvents;
 import dev.recsys.kafka.replay.Replayer;
 import java.nio.file.Path;

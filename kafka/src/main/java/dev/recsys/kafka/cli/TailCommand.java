@@ -1,10 +1,10 @@
 package dev.recsys.kafka.cli;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
-import dev.recsys.kafka.contract.InvalidMessageException;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
+import dev.recsys.contracts.InvalidMessageException;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.movielens.Movies;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

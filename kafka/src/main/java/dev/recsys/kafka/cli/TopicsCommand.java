@@ -1,7 +1,7 @@
 package dev.recsys.kafka.cli;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;

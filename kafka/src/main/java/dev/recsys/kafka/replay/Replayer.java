@@ -1,7 +1,7 @@
 package dev.recsys.kafka.replay;
 
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.RatingEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.RatingEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;

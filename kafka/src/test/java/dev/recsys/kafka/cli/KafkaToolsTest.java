@@ -3,12 +3,12 @@ package dev.recsys.kafka.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.JsonSerde;
-import dev.recsys.kafka.contract.RatingEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.JsonSerde;
+import dev.recsys.contracts.RatingEvent;
+import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.kafka.testing.KafkaCluster;
 import dev.recsys.kafka.testing.WithKafka;
 import java.io.ByteArrayOutputStream;
@@ -138,7 +138,7 @@ class KafkaToolsTest {
     try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(KafkaClients.idempotentProducer(kafka.bootstrapServers()), new StringSerializer(),
         new org.apache.kafka.common.serialization.ByteArraySerializer())) {
       p.send(new ProducerRecord<>(Topics.DEAD_LETTER, "ratings", JsonCodec.DEAD_LETTER.encode(
-          dev.recsys.kafka.contract.DeadLetterEvent.of("ratings", 2, 17, "oops".getBytes(StandardCharsets.UTF_8), "not JSON: oops", 5)))).get();
+          dev.recsys.contracts.DeadLetterEvent.of("ratings", 2, 17, "oops".getBytes(StandardCharsets.UTF_8), "not JSON: oops", 5)))).get();
     }
     String out = run(new DlqCommand(), "--bootstrap", kafka.bootstrapServers(), "--max", "1");
     assertThat(out).contains("ratings[2]@17").contains("not JSON: oops").contains("payload: oops");

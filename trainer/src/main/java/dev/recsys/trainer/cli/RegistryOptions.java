@@ -1,6 +1,7 @@
 package dev.recsys.trainer.cli;
 
-import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.contracts.Topics;
 import dev.recsys.trainer.registry.ModelAnnouncer;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;
@@ -19,6 +20,9 @@ public final class RegistryOptions {
   @Option(names = "--bootstrap", description = "Kafka bootstrap servers: announce the change on the model-updates topic")
   String bootstrap;
 
+  @Option(names = "--topic", defaultValue = Topics.MODEL_UPDATES, description = "Topic to announce on (default: ${DEFAULT-VALUE})")
+  String topic;
+
   @Option(names = "--client-property", description = "Extra Kafka client property for the announcement, e.g. security.protocol=SSL (repeatable)")
   Map<String, String> clientProperties = Map.of();
 
@@ -28,7 +32,7 @@ public final class RegistryOptions {
       return;
     }
     ModelUpdateEvent e = ModelAnnouncer.event(v, action);
-    var meta = ModelAnnouncer.announce(bootstrap, clientProperties, e);
+    var meta = ModelAnnouncer.announce(bootstrap, clientProperties, topic, e);
     System.out.println("announced " + e.name() + " v" + e.version() + " on " + meta.topic() + "@" + meta.offset());
   }
 }

@@ -1,10 +1,9 @@
 package dev.recsys.trainer.registry;
 
-import dev.recsys.kafka.KafkaClients;
-import dev.recsys.kafka.Topics;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.JsonSerde;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
+import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.JsonSerde;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.registry.ModelRegistry;
 import java.util.Map;
 import java.util.Properties;
@@ -21,26 +20,23 @@ public final class ModelAnnouncer {
 
   private ModelAnnouncer() {}
 
-  /** The announcement of a version that just became current. */
+  /** The announcement of a version that just became current, stamped now. */
   public static ModelUpdateEvent event(ModelRegistry.Version v, String action) {
-    return new ModelUpdateEvent(
-        v.name(), v.version(), v.dir().toUri().toString(), v.sha256(), v.modelType(), v.publishedAt().toEpochMilli(), action);
+    return ModelUpdateEvent.of(v.name(), v.version(), v.dir(), v.sha256(), v.modelType(), System.currentTimeMillis(), action);
   }
 
-  /** Sends and waits for the broker's acknowledgement. */
-  public static RecordMetadata announce(String bootstrap, ModelUpdateEvent event)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    return announce(bootstrap, Map.of(), event);
-  }
-
-  /** The same, with extra Kafka client properties (security and so on). */
-  public static RecordMetadata announce(String bootstrap, Map<String, String> clientProperties, ModelUpdateEvent event)
+  /**
+   * Sends to {@code topic} and waits for the broker's acknowledgement.
+   *
+   * @param clientProperties extra Kafka client properties (security and so on)
+   */
+  public static RecordMetadata announce(String bootstrap, Map<String, String> clientProperties, String topic, ModelUpdateEvent event)
       throws InterruptedException, ExecutionException, TimeoutException {
     Properties config = KafkaClients.idempotentProducer(bootstrap);
     clientProperties.forEach(config::setProperty);
     try (KafkaProducer<String, ModelUpdateEvent> p =
         new KafkaProducer<>(config, new StringSerializer(), JsonSerde.serializer(JsonCodec.MODEL_UPDATE))) {
-      return p.send(new ProducerRecord<>(Topics.MODEL_UPDATES, event.name(), event)).get(60, TimeUnit.SECONDS);
+      return p.send(new ProducerRecord<>(topic, event.name(), event)).get(60, TimeUnit.SECONDS);
     }
   }
 }

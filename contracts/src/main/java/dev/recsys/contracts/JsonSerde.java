@@ -1,4 +1,4 @@
-package dev.recsys.kafka.contract;
+package dev.recsys.contracts;
 
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;

@@ -1,4 +1,4 @@
-package dev.recsys.kafka;
+package dev.recsys.contracts;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,15 +1,9 @@
-package dev.recsys.kafka;
+package dev.recsys.contracts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.recsys.kafka.contract.DeadLetterEvent;
-import dev.recsys.kafka.contract.InvalidMessageException;
-import dev.recsys.kafka.contract.JsonCodec;
-import dev.recsys.kafka.contract.ModelUpdateEvent;
-import dev.recsys.kafka.contract.RatingEvent;
-import dev.recsys.kafka.contract.RecommendationEvent;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;

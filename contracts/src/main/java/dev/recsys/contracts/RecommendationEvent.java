@@ -1,4 +1,4 @@
-package dev.recsys.kafka.contract;
+package dev.recsys.contracts;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.recsys.kafka.contract;
+package dev.recsys.contracts;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;

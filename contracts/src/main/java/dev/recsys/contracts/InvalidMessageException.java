@@ -1,4 +1,4 @@
-package dev.recsys.kafka.contract;
+package dev.recsys.contracts;
 
 /** A message that is not valid JSON or breaks its schema; the message says why. */
 public class InvalidMessageException extends RuntimeException {
