@@ -58,6 +58,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class Demo {
 
+  private static final String MODEL = "movielens";
+
   /** Demo settings; see {@link DemoCommand} for their meaning and defaults. */
   public record Options(
       Path workDir, Path ratings, Path movies, String bootstrap, int liveUsers, double rate, int epochs,
@@ -67,13 +69,29 @@ public final class Demo {
   public record Summary(long eventsSent, long recommendations, Map<Integer, Long> perVersion, long fallbacks,
       long p50, long p95, long p99, long maxLatency, List<Integer> versionOrder) {}
 
-  private Demo() {}
+  private final Options o;
+  private final PrintStream out;
+  private final Path work;
+  private final AtomicBoolean stop = new AtomicBoolean();
+  private final ModelRegistry registry;
+
+  private Demo(Options o) {
+    this.o = o;
+    this.out = o.out();
+    this.work = o.workDir().toAbsolutePath();
+    this.registry = new ModelRegistry(work.resolve("registry"));
+  }
+
+  /** The demo's data: the full ratings file, the users replayed live, and the training file without them. */
+  private record Data(Path ratings, Movies movies, Set<Long> live, int heldOut, Path trainFile) {}
 
   public static Summary run(Options o) throws Exception {
-    PrintStream out = o.out();
-    Path work = o.workDir().toAbsolutePath();
+    return new Demo(o).run();
+  }
+
+  /** Kafka, data, v1, the job, the replay with v2 half-way, the summary; everything stops on the way out. */
+  private Summary run() throws Exception {
     Files.createDirectories(work);
-    AtomicBoolean stop = new AtomicBoolean();
     Thread main = Thread.currentThread();
     Thread hook = new Thread(() -> {
       stop.set(true);
@@ -85,7 +103,7 @@ public final class Demo {
     try {
       String bootstrap = o.bootstrap();
       if (bootstrap == null) {
-        step(out, "starting an embedded Kafka broker (KRaft, 127.0.0.1)");
+        step("starting an embedded Kafka broker (KRaft, 127.0.0.1)");
         embedded = EmbeddedKafka.start(work.resolve("kafka"), true);
         bootstrap = embedded.bootstrapServers();
       }
@@ -93,92 +111,22 @@ public final class Demo {
         Topics.create(admin, (short) 1);
       }
       out.println("  kafka: " + bootstrap);
+      Data data = prepareData();
 
-      // data: the given MovieLens file, or generated ratings with real taste structure
-      Path ratings = o.ratings();
-      Path moviesFile = o.movies();
-      if (ratings == null) {
-        step(out, "generating MovieLens-shaped ratings with taste structure");
-        new SyntheticMovieLens(o.synthUsers(), o.synthMovies(), 40, 12, o.seed()).write(work.resolve("data"), null);
-        ratings = work.resolve("data/ratings.csv");
-        moviesFile = work.resolve("data/movies.csv");
-      }
-      Movies movies = moviesFile == null ? Movies.empty() : Movies.load(moviesFile);
-      List<Long> users = userIds(ratings);
-      Set<Long> live = pickLiveUsers(users, o.liveUsers(), o.seed());
-      // validation and test users for the demo's training runs: 5% of the training users
-      int heldOut = Math.max(10, (users.size() - live.size()) / 20);
-      Path trainFile = withoutUsers(ratings, live, work.resolve("data/train-ratings.csv"));
-      out.printf("  data: %s (%d users held out for the live replay)%n", ratings, live.size());
-
-      step(out, "training v1 (Mult-VAE) on the CPU");
-      ModelRegistry registry = new ModelRegistry(work.resolve("registry"));
-      String name = "movielens";
-      Path v1Bundle = train(trainFile, heldOut, work.resolve("train-v1"), ModelType.VAE, o.epochs(), o.seed());
-      ModelRegistry.Version v1 = registry.publish(name, v1Bundle);
-      ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v1, "publish"));
-      out.println("  published v1 -> " + v1.dir());
+      step("training v1 (Mult-VAE) on the CPU");
+      publish(bootstrap, train(data.trainFile(), data.heldOut(), work.resolve("train-v1"), ModelType.VAE, o.epochs(), o.seed()), "v1");
       // v2 trains in the background while the replay runs
-      final Path trainForV2 = trainFile;
-      CompletableFuture<Path> v2Bundle = CompletableFuture.supplyAsync(() -> {
+      CompletableFuture<Path> v2 = CompletableFuture.supplyAsync(() -> {
         try {
-          return train(trainForV2, heldOut, work.resolve("train-v2"), ModelType.DAE, o.epochs(), o.seed() + 1);
+          return train(data.trainFile(), data.heldOut(), work.resolve("train-v2"), ModelType.DAE, o.epochs(), o.seed() + 1);
         } catch (Exception e) {
           throw new IllegalStateException("training v2 failed", e);
         }
       });
 
-      step(out, "starting the Flink job (local MiniCluster, RocksDB, exactly-once sink)");
-      JobConfig cfg = JobConfig.defaults()
-          .set(JobConfig.BOOTSTRAP, bootstrap)
-          .set(JobConfig.GROUP, "recsys-demo-" + System.currentTimeMillis())
-          .set(JobConfig.STARTING_OFFSETS, "latest")
-          .set(JobConfig.REGISTRY, registry.root().toString())
-          .set(JobConfig.MODEL_NAME, name)
-          .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
-          .set(JobConfig.CHECKPOINT_INTERVAL, "1 s")
-          .set(JobConfig.TX_PREFIX, "recsys-demo-" + System.currentTimeMillis());
-      StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
-      RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.deadLetters(cfg));
-      job = env.executeAsync("recsys demo");
-      awaitRunning(job);
-      out.println("  checkpoints: " + work.resolve("checkpoints"));
-
-      ReplayEvents events = ReplayEvents.load(ratings, live, 0, true);
-      step(out, String.format("replaying %d ratings of %d held-out users at %.0f/s; recommendations as they arrive:", events.size(), live.size(), o.rate()));
-      Watcher watcher = new Watcher(bootstrap, movies, o.printEvery(), out);
-      Thread watch = new Thread(watcher, "demo-tail");
-      watch.setDaemon(true);
-      watch.start();
-      Thread.sleep(1000); // let the watcher join the topic before the first output
-
-      AtomicLong sent = new AtomicLong();
-      try (KafkaProducer<byte[], byte[]> producer =
-          new KafkaProducer<>(KafkaClients.idempotentProducer(bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
-        int half = events.size() / 2;
-        sent.addAndGet(Replayer.send(producer, Topics.RATINGS, events, 0, half, new Replayer.Pace(o.rate(), 0), i -> {}, stop::get));
-        if (!stop.get()) {
-          Path b2 = v2Bundle.get();
-          ModelRegistry.Version v2 = registry.publish(name, b2);
-          ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v2, "publish"));
-          out.println(">>> published v2 (Mult-DAE) and announced it; the job switches without a restart");
-        }
-        sent.addAndGet(Replayer.send(producer, Topics.RATINGS, events, half, events.size(), new Replayer.Pace(o.rate(), 0), i -> {}, stop::get));
-      }
-      // wait for the job to catch up: recommendations keep coming until the last checkpoints commit
-      long quietSince = System.currentTimeMillis();
-      long seen = watcher.count.get();
-      while (!stop.get() && System.currentTimeMillis() - quietSince < 4000) {
-        Thread.sleep(250);
-        if (watcher.count.get() != seen) {
-          seen = watcher.count.get();
-          quietSince = System.currentTimeMillis();
-        }
-      }
-      watcher.running.set(false);
-      watch.join(5000);
-      Summary s = watcher.summary(sent.get());
-      printSummary(out, s, work);
+      job = startJob(bootstrap);
+      Summary s = replay(bootstrap, data, v2);
+      printSummary(s);
       return s;
     } finally {
       if (job != null) {
@@ -197,6 +145,89 @@ public final class Demo {
         // shutting down already
       }
     }
+  }
+
+  /** The given MovieLens file, or generated ratings with real taste structure; live users held out of training. */
+  private Data prepareData() throws Exception {
+    Path ratings = o.ratings();
+    Path moviesFile = o.movies();
+    if (ratings == null) {
+      step("generating MovieLens-shaped ratings with taste structure");
+      new SyntheticMovieLens(o.synthUsers(), o.synthMovies(), 40, 12, o.seed()).write(work.resolve("data"), null);
+      ratings = work.resolve("data/ratings.csv");
+      moviesFile = work.resolve("data/movies.csv");
+    }
+    Movies movies = moviesFile == null ? Movies.empty() : Movies.load(moviesFile);
+    List<Long> users = userIds(ratings);
+    Set<Long> live = pickLiveUsers(users, o.liveUsers(), o.seed());
+    // validation and test users for the demo's training runs: 5% of the training users
+    int heldOut = Math.max(10, (users.size() - live.size()) / 20);
+    Path trainFile = withoutUsers(ratings, live, work.resolve("data/train-ratings.csv"));
+    out.printf("  data: %s (%d users held out for the live replay)%n", ratings, live.size());
+    return new Data(ratings, movies, live, heldOut, trainFile);
+  }
+
+  private void publish(String bootstrap, Path bundle, String label) throws Exception {
+    ModelRegistry.Version v = registry.publish(MODEL, bundle);
+    ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v, "publish"));
+    out.println("  published " + label + " -> " + v.dir());
+  }
+
+  private JobClient startJob(String bootstrap) throws Exception {
+    step("starting the Flink job (local MiniCluster, RocksDB, exactly-once sink)");
+    String run = "recsys-demo-" + System.currentTimeMillis();
+    JobConfig cfg = JobConfig.defaults()
+        .set(JobConfig.BOOTSTRAP, bootstrap)
+        .set(JobConfig.GROUP, run)
+        .set(JobConfig.STARTING_OFFSETS, JobConfig.StartingOffsets.LATEST)
+        .set(JobConfig.REGISTRY, registry.root().toString())
+        .set(JobConfig.MODEL_NAME, MODEL)
+        .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
+        .set(JobConfig.CHECKPOINT_INTERVAL, Duration.ofSeconds(1))
+        .set(JobConfig.TX_PREFIX, run)
+        .validate();
+    StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
+    RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.deadLetters(cfg));
+    JobClient job = env.executeAsync("recsys demo");
+    awaitRunning(job);
+    out.println("  checkpoints: " + work.resolve("checkpoints"));
+    return job;
+  }
+
+  /** Replays the live users' ratings, publishes v2 half-way, and waits until recommendations stop coming. */
+  private Summary replay(String bootstrap, Data data, CompletableFuture<Path> v2) throws Exception {
+    ReplayEvents events = ReplayEvents.load(data.ratings(), data.live(), 0, true);
+    step(String.format("replaying %d ratings of %d held-out users at %.0f/s; recommendations as they arrive:", events.size(), data.live().size(), o.rate()));
+    Watcher watcher = new Watcher(bootstrap, data.movies(), o.printEvery(), out);
+    Thread watch = new Thread(watcher, "demo-tail");
+    watch.setDaemon(true);
+    watch.start();
+    Thread.sleep(1000); // let the watcher join the topic before the first output
+
+    long sent = 0;
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(KafkaClients.idempotentProducer(bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
+      int half = events.size() / 2;
+      sent += Replayer.send(producer, Topics.RATINGS, events, 0, half, new Replayer.Pace(o.rate(), 0), i -> {}, stop::get);
+      if (!stop.get()) {
+        publish(bootstrap, v2.get(), "v2 (Mult-DAE)");
+        out.println(">>> v2 announced; the job switches without a restart");
+      }
+      sent += Replayer.send(producer, Topics.RATINGS, events, half, events.size(), new Replayer.Pace(o.rate(), 0), i -> {}, stop::get);
+    }
+    // recommendations keep coming until the last checkpoints commit
+    long quietSince = System.currentTimeMillis();
+    long seen = watcher.count.get();
+    while (!stop.get() && System.currentTimeMillis() - quietSince < 4000) {
+      Thread.sleep(250);
+      if (watcher.count.get() != seen) {
+        seen = watcher.count.get();
+        quietSince = System.currentTimeMillis();
+      }
+    }
+    watcher.running.set(false);
+    watch.join(5000);
+    return watcher.summary(sent);
   }
 
   private static Path train(Path ratings, int heldOut, Path out, ModelType type, int epochs, long seed) throws Exception {
@@ -256,11 +287,11 @@ public final class Demo {
     throw new IllegalStateException("the job did not start within a minute");
   }
 
-  private static void step(PrintStream out, String what) {
+  private void step(String what) {
     out.println("==> " + what);
   }
 
-  private static void printSummary(PrintStream out, Summary s, Path work) {
+  private void printSummary(Summary s) {
     out.println();
     out.println("==> summary");
     out.printf("  events sent:            %,d%n", s.eventsSent());

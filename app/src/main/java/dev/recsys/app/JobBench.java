@@ -67,14 +67,15 @@ final class JobBench implements Callable<Integer> {
       registry.publish("bench", bundle);
       JobConfig cfg = JobConfig.defaults()
           .set(JobConfig.BOOTSTRAP, kafka.bootstrapServers())
-          .set(JobConfig.STARTING_OFFSETS, "earliest")
+          .set(JobConfig.STARTING_OFFSETS, JobConfig.StartingOffsets.EARLIEST)
           .set(JobConfig.REGISTRY, registry.root().toString())
           .set(JobConfig.MODEL_NAME, "bench")
           .set(JobConfig.BATCH_SIZE, batch)
-          .set(JobConfig.BATCH_TIMEOUT, batchTimeout)
+          .set(JobConfig.BATCH_TIMEOUT.key(), batchTimeout)
           .set(JobConfig.SCORING_THREADS, threads)
-          .set(JobConfig.CHECKPOINT_INTERVAL, checkpointInterval)
-          .set(JobConfig.CHECKPOINT_MODE, delivery)
+          .set(JobConfig.CHECKPOINT_INTERVAL.key(), checkpointInterval)
+          .set(JobConfig.CHECKPOINT_MODE.key(), delivery)
+          .set(JobConfig.SINK_DELIVERY.key(), delivery)
           .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
           .set(JobConfig.PARALLELISM, parallelism);
       StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);

@@ -92,7 +92,7 @@ class ComposeFileTest {
     assertThat(list(service("model-init"), "volumes")).contains("registry:" + c.get(JobConfig.REGISTRY));
     // a restarted job manager resumes from the checkpoints the job writes
     assertThat(cmd).containsSubsequence("--restore-latest", Path.of(java.net.URI.create(c.get(JobConfig.CHECKPOINT_DIR))).toString());
-    assertThat(c.getBoolean(JobConfig.CHECKPOINT_RETAIN)).isTrue();
+    assertThat(c.get(JobConfig.CHECKPOINT_RETAIN)).isTrue();
   }
 
   @Test

@@ -66,8 +66,8 @@ class HelmChartTest {
     JobConfig config = JobConfig.defaults();
     props.stringPropertyNames().forEach(k -> config.set(k, props.getProperty(k))); // refuses unknown keys
     assertThat(config.get(JobConfig.BOOTSTRAP)).isEqualTo("my-kafka:9092");
-    assertThat(config.getInt(JobConfig.BATCH_SIZE)).isEqualTo(128);
-    assertThat(config.getInt(JobConfig.PARALLELISM)).isEqualTo(map(spec, "job").get("parallelism"));
+    assertThat(config.get(JobConfig.BATCH_SIZE)).isEqualTo(128);
+    assertThat(config.get(JobConfig.PARALLELISM)).isEqualTo(map(spec, "job").get("parallelism"));
     assertThat(config.get(JobConfig.TX_PREFIX)).startsWith("rel-recsys");
 
     // the registry the job reads is the volume mounted there, read-only

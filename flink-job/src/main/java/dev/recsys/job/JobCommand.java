@@ -3,6 +3,7 @@ package dev.recsys.job;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +26,7 @@ public final class JobCommand implements Callable<Integer> {
   @Option(names = "--config", description = "A properties file with settings")
   Path configFile;
 
-  @Option(names = "--set", description = "Override a setting: --set batch.size=128 (repeatable)")
+  @Option(names = {"--set", "-D"}, paramLabel = "KEY=VALUE", description = "Override a setting: --set batch.size=128 or -Dbatch.size=128 (repeatable)")
   Map<String, String> overrides = Map.of();
 
   @Option(names = "--bootstrap", description = "Same as --set kafka.bootstrap=...")
@@ -62,7 +63,7 @@ public final class JobCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    JobConfig c = config();
+    JobConfig c = config(clusterConfiguration());
     LOG.info("job settings: {}", c.effective());
     StreamExecutionEnvironment env = JobEnvironment.create(c, restorePath());
     RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
@@ -84,9 +85,28 @@ public final class JobCommand implements Callable<Integer> {
     return found;
   }
 
-  /** The settings these options give: the file, then --set, then the dedicated flags. */
+  /**
+   * The Flink configuration this run was started with: on a cluster, the cluster's (the operator's
+   * flinkConfiguration, flink-conf, {@code flink run -D}); locally, empty.
+   */
+  private static Configuration clusterConfiguration() {
+    return Configuration.fromMap(((Configuration) StreamExecutionEnvironment.getExecutionEnvironment().getConfiguration()).toMap());
+  }
+
+  /** The settings with only these options (tests, tools). */
   public JobConfig config() throws Exception {
-    JobConfig c = configFile == null ? JobConfig.defaults() : JobConfig.load(configFile);
+    return config(new Configuration());
+  }
+
+  /**
+   * The settings: the cluster's Flink configuration, then the file, then --set / -D, then the
+   * dedicated flags; checked before anything starts.
+   */
+  public JobConfig config(Configuration cluster) throws Exception {
+    JobConfig c = JobConfig.from(cluster);
+    if (configFile != null) {
+      c.load(configFile);
+    }
     overrides.forEach(c::set);
     if (bootstrap != null) {
       c.set(JobConfig.BOOTSTRAP, bootstrap);
@@ -103,7 +123,7 @@ public final class JobCommand implements Callable<Integer> {
     if (parallelism != null) {
       c.set(JobConfig.PARALLELISM, parallelism);
     }
-    return c;
+    return c.validate();
   }
 
   /** Entry point for {@code flink run -c dev.recsys.job.JobCommand recsys-flink-job.jar [options]}. */

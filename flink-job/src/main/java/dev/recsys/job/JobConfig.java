@@ -9,57 +9,124 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.flink.util.TimeUtils;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.description.HtmlFormatter;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
- * Every setting of the streaming job, with its default and meaning, in one place. Values come from
- * a properties file and/or command-line overrides ({@code --set key=value} or the dedicated flags).
- * Durations use Flink's syntax: {@code 20 ms}, {@code 10 s}, {@code 30 d}. Keys starting with
- * {@code kafka.client.} are passed to every Kafka client without the prefix (for example {@code
+ * Every setting of the streaming job as a typed Flink {@link ConfigOption}, with its default and
+ * meaning, in one place. The same keys work from every source, later ones winning: the cluster's
+ * Flink configuration (the operator's {@code flinkConfiguration}, {@code flink-conf}, {@code -D}),
+ * a properties file ({@code --config}), and {@code --set key=value} or the dedicated flags.
+ * Durations use Flink's syntax ({@code 20 ms}, {@code 10 s}, {@code 30 d}); enum values are the
+ * constants' names in any case ({@code exactly_once}). Keys starting with {@code kafka.client.} are
+ * passed to every Kafka client without the prefix (for example {@code
  * kafka.client.security.protocol=SASL_SSL}).
  */
 public final class JobConfig implements Serializable {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
-  /** A setting: key, default and what it does. */
-  public record Key(String name, String defaultValue, String doc) implements Serializable {}
+  /** Where the ratings source starts when the job has no checkpoint to resume. */
+  public enum StartingOffsets {
+    /** The group's committed offsets, else the earliest. */
+    COMMITTED,
+    EARLIEST,
+    LATEST
+  }
 
-  public static final Key BOOTSTRAP = new Key("kafka.bootstrap", "localhost:9092", "Kafka bootstrap servers");
-  public static final Key GROUP = new Key("kafka.group", "recsys-job", "Consumer group of the ratings source");
-  public static final Key STARTING_OFFSETS =
-      new Key("kafka.starting-offsets", "committed", "committed (else earliest), earliest or latest; a restore uses its checkpoint");
-  public static final Key RATINGS_TOPIC = new Key("topic.ratings", Topics.RATINGS, "Rating events in");
-  public static final Key RECOMMENDATIONS_TOPIC = new Key("topic.recommendations", Topics.RECOMMENDATIONS, "Recommendations out");
-  public static final Key MODEL_UPDATES_TOPIC = new Key("topic.model-updates", Topics.MODEL_UPDATES, "Model version announcements in");
-  public static final Key DEAD_LETTER_TOPIC = new Key("topic.dead-letter", Topics.DEAD_LETTER, "Unusable input and refused models out");
-  public static final Key REGISTRY = new Key("registry.root", "registry", "Model registry root; announced bundles must lie inside it");
-  public static final Key MODEL_NAME = new Key("model.name", "movielens", "Registry name of the model to serve");
-  public static final Key HISTORY_CAP = new Key("state.history-cap", "500", "Most recent rated movies kept per user");
-  public static final Key STATE_TTL = new Key("state.ttl", "90 d", "Forget users inactive this long (0 keeps them forever)");
-  public static final Key BATCH_SIZE = new Key("batch.size", "256", "Score when this many users wait (1 disables batching)");
-  public static final Key BATCH_TIMEOUT = new Key("batch.timeout", "20 ms", "...or when the oldest has waited this long");
-  public static final Key TOP_K = new Key("scoring.top-k", "100", "Recommendations per user");
-  public static final Key SCORING_THREADS = new Key("scoring.threads", "2", "PyTorch threads per JVM (set before the first model loads)");
-  public static final Key TX_PREFIX = new Key("sink.transactional-id-prefix", "recsys-recommendations", "Transactional id prefix of the exactly-once sink");
-  public static final Key TX_TIMEOUT = new Key("sink.transaction-timeout", "10 min", "Kafka transaction timeout; must stay below the broker's 15 min maximum");
-  public static final Key CHECKPOINT_INTERVAL = new Key("checkpoint.interval", "10 s", "Checkpoint interval; recommendations become visible at each checkpoint");
-  public static final Key CHECKPOINT_DIR = new Key("checkpoint.dir", "checkpoints", "Checkpoint storage: a path or a URI (file://, s3://, ...)");
-  public static final Key CHECKPOINT_RETAIN = new Key("checkpoint.retain-on-cancel", "true", "Keep the last checkpoint when the job is cancelled, to restore from");
-  public static final Key CHECKPOINT_MODE = new Key("checkpoint.mode", "exactly_once", "exactly_once or at_least_once");
-  public static final Key PARALLELISM = new Key("parallelism", "1", "Parallelism of the job");
-  public static final Key BUFFER_TIMEOUT = new Key("network.buffer-timeout", "5 ms", "Flush network buffers between tasks at least this often (Flink's default 100 ms adds latency)");
+  /** How recommendations reach Kafka. */
+  public enum Delivery {
+    /** In Kafka transactions committed at each checkpoint: no repeats, visible at checkpoints. */
+    EXACTLY_ONCE(DeliveryGuarantee.EXACTLY_ONCE),
+    /** Sent at once; after a failure some lists are sent again (an upsert stream). */
+    AT_LEAST_ONCE(DeliveryGuarantee.AT_LEAST_ONCE);
 
-  public static final List<Key> KEYS =
+    final DeliveryGuarantee guarantee;
+
+    Delivery(DeliveryGuarantee guarantee) {
+      this.guarantee = guarantee;
+    }
+  }
+
+  public static final ConfigOption<String> BOOTSTRAP =
+      ConfigOptions.key("kafka.bootstrap").stringType().defaultValue("localhost:9092").withDescription("Kafka bootstrap servers");
+  public static final ConfigOption<String> GROUP =
+      ConfigOptions.key("kafka.group").stringType().defaultValue("recsys-job").withDescription("Consumer group of the ratings source");
+  public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
+      ConfigOptions.key("kafka.starting-offsets").enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED)
+          .withDescription("committed (else earliest), earliest or latest; a restore uses its checkpoint");
+  public static final ConfigOption<String> RATINGS_TOPIC =
+      ConfigOptions.key("topic.ratings").stringType().defaultValue(Topics.RATINGS).withDescription("Rating events in");
+  public static final ConfigOption<String> RECOMMENDATIONS_TOPIC =
+      ConfigOptions.key("topic.recommendations").stringType().defaultValue(Topics.RECOMMENDATIONS).withDescription("Recommendations out");
+  public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
+      ConfigOptions.key("topic.model-updates").stringType().defaultValue(Topics.MODEL_UPDATES).withDescription("Model version announcements in");
+  public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+      ConfigOptions.key("topic.dead-letter").stringType().defaultValue(Topics.DEAD_LETTER).withDescription("Unusable input and refused models out");
+  public static final ConfigOption<String> REGISTRY =
+      ConfigOptions.key("registry.root").stringType().defaultValue("registry").withDescription("Model registry root; announced bundles must lie inside it");
+  public static final ConfigOption<String> MODEL_NAME =
+      ConfigOptions.key("model.name").stringType().defaultValue("movielens").withDescription("Registry name of the model to serve");
+  public static final ConfigOption<Integer> HISTORY_CAP =
+      ConfigOptions.key("state.history-cap").intType().defaultValue(500).withDescription("Most recent rated movies kept per user");
+  public static final ConfigOption<Duration> STATE_TTL =
+      ConfigOptions.key("state.ttl").durationType().defaultValue(Duration.ofDays(90))
+          .withDescription("Forget users inactive this long (0 keeps them forever)");
+  public static final ConfigOption<Integer> BATCH_SIZE =
+      ConfigOptions.key("batch.size").intType().defaultValue(256).withDescription("Score when this many users wait (1 disables batching)");
+  public static final ConfigOption<Duration> BATCH_TIMEOUT =
+      ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ofMillis(20)).withDescription("...or when the oldest has waited this long");
+  public static final ConfigOption<Integer> TOP_K =
+      ConfigOptions.key("scoring.top-k").intType().defaultValue(100).withDescription("Recommendations per user");
+  public static final ConfigOption<Integer> SCORING_THREADS =
+      ConfigOptions.key("scoring.threads").intType().defaultValue(2).withDescription("PyTorch threads per JVM (set before the first model loads)");
+  public static final ConfigOption<Delivery> SINK_DELIVERY =
+      ConfigOptions.key("sink.delivery").enumType(Delivery.class).defaultValue(Delivery.EXACTLY_ONCE)
+          .withDescription("exactly_once (visible at each checkpoint) or at_least_once (visible at once)");
+  public static final ConfigOption<String> TX_PREFIX =
+      ConfigOptions.key("sink.transactional-id-prefix").stringType().defaultValue("recsys-recommendations")
+          .withDescription("Transactional id prefix of the exactly-once sink");
+  public static final ConfigOption<Duration> TX_TIMEOUT =
+      ConfigOptions.key("sink.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
+          .withDescription("Kafka transaction timeout; must stay below the broker's 15 min maximum");
+  public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+      ConfigOptions.key("checkpoint.interval").durationType().defaultValue(Duration.ofSeconds(10))
+          .withDescription("Checkpoint interval; exactly-once recommendations become visible at each checkpoint");
+  public static final ConfigOption<String> CHECKPOINT_DIR =
+      ConfigOptions.key("checkpoint.dir").stringType().defaultValue("checkpoints").withDescription("Checkpoint storage: a path or a URI (file://, s3://, ...)");
+  public static final ConfigOption<Boolean> CHECKPOINT_RETAIN =
+      ConfigOptions.key("checkpoint.retain-on-cancel").booleanType().defaultValue(true)
+          .withDescription("Keep the last checkpoint when the job is cancelled, to restore from");
+  public static final ConfigOption<CheckpointingMode> CHECKPOINT_MODE =
+      ConfigOptions.key("checkpoint.mode").enumType(CheckpointingMode.class).defaultValue(CheckpointingMode.EXACTLY_ONCE)
+          .withDescription("exactly_once or at_least_once (the state's guarantee)");
+  public static final ConfigOption<Integer> PARALLELISM =
+      ConfigOptions.key("parallelism").intType().defaultValue(1).withDescription("Parallelism of the job");
+  public static final ConfigOption<Duration> BUFFER_TIMEOUT =
+      ConfigOptions.key("network.buffer-timeout").durationType().defaultValue(Duration.ofMillis(5))
+          .withDescription("Flush network buffers between tasks at least this often (Flink's default 100 ms adds latency)");
+
+  public static final List<ConfigOption<?>> OPTIONS =
       List.of(BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, DEAD_LETTER_TOPIC,
-          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, TX_PREFIX, TX_TIMEOUT,
-          CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, PARALLELISM, BUFFER_TIMEOUT);
+          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SINK_DELIVERY, TX_PREFIX,
+          TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, PARALLELISM, BUFFER_TIMEOUT);
 
-  private static final String CLIENT_PREFIX = "kafka.client.";
+  static final String CLIENT_PREFIX = "kafka.client.";
 
-  private final Map<String, String> values = new LinkedHashMap<>();
+  /** Kafka rejects a transaction timeout above the broker's transaction.max.timeout.ms (15 min by default). */
+  private static final Duration BROKER_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+  private final Configuration conf = new Configuration();
 
   private JobConfig() {}
 
@@ -68,58 +135,90 @@ public final class JobConfig implements Serializable {
     return new JobConfig();
   }
 
-  /** Defaults overlaid with a properties file. */
-  public static JobConfig load(Path file) throws IOException {
-    Properties p = new Properties();
-    try (Reader r = Files.newBufferedReader(file)) {
-      p.load(r);
-    }
+  /**
+   * This job's settings out of a Flink configuration (the cluster's, with {@code -D} properties):
+   * its own keys and {@code kafka.client.*}; Flink's own keys stay where they are.
+   */
+  public static JobConfig from(Configuration flink) {
     JobConfig c = new JobConfig();
-    p.stringPropertyNames().forEach(k -> c.set(k, p.getProperty(k)));
+    flink.toMap().forEach((k, v) -> {
+      if (k.startsWith(CLIENT_PREFIX) || option(k) != null) {
+        c.set(k, v);
+      }
+    });
     return c;
   }
 
-  /** Overrides one setting; unknown keys are refused so typos do not pass silently. */
-  public JobConfig set(String key, String value) {
-    if (!key.startsWith(CLIENT_PREFIX) && KEYS.stream().noneMatch(k -> k.name().equals(key))) {
-      throw new IllegalArgumentException("unknown setting '" + key + "'; see --help for the list");
+  /** Overlays a properties file. */
+  public JobConfig load(Path file) throws IOException {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file)) {
+      p.load(r);
+    } catch (IOException e) {
+      throw new IOException("cannot read the settings file " + file + ": " + e.getMessage(), e);
     }
-    values.put(key, value.trim());
+    p.stringPropertyNames().stream().sorted().forEach(k -> set(k, p.getProperty(k)));
     return this;
   }
 
-  public JobConfig set(Key key, Object value) {
-    return set(key.name(), String.valueOf(value));
-  }
-
-  public String get(Key key) {
-    return values.getOrDefault(key.name(), key.defaultValue());
-  }
-
-  public int getInt(Key key) {
-    try {
-      return Integer.parseInt(get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key.name() + ": not an integer: " + get(key));
+  /**
+   * Overrides one setting from text. Unknown keys and values that do not parse are refused here,
+   * naming the key, so a typo never passes silently as the default.
+   */
+  public JobConfig set(String key, String value) {
+    String k = key.trim();
+    ConfigOption<?> option = option(k);
+    if (option == null && !k.startsWith(CLIENT_PREFIX)) {
+      throw new IllegalArgumentException("unknown setting '" + k + "'; see --help for the list");
     }
-  }
-
-  public Duration getDuration(Key key) {
-    try {
-      return TimeUtils.parseDuration(get(key));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(key.name() + ": not a duration: " + get(key));
+    conf.setString(k, value.trim());
+    if (option != null) {
+      try {
+        conf.get(option);
+      } catch (IllegalArgumentException e) {
+        conf.removeKey(k);
+        throw new IllegalArgumentException(k + ": cannot use '" + value.trim() + "': " + rootMessage(e));
+      }
     }
+    return this;
   }
 
-  public boolean getBoolean(Key key) {
-    return Boolean.parseBoolean(get(key));
+  public <T> JobConfig set(ConfigOption<T> option, T value) {
+    conf.set(option, value);
+    return this;
+  }
+
+  public <T> T get(ConfigOption<T> option) {
+    return conf.get(option);
+  }
+
+  /**
+   * Checks the ranges that types cannot express, so that a bad value stops the job at start-up with
+   * a clear message instead of failing on every event.
+   *
+   * @throws IllegalArgumentException naming the setting
+   */
+  public JobConfig validate() {
+    positive(BATCH_SIZE);
+    positive(TOP_K);
+    positive(HISTORY_CAP);
+    positive(SCORING_THREADS);
+    positive(PARALLELISM);
+    if (get(CHECKPOINT_INTERVAL).compareTo(Duration.ofMillis(10)) < 0) {
+      throw new IllegalArgumentException(CHECKPOINT_INTERVAL.key() + " must be at least 10 ms (Flink's minimum)");
+    }
+    Duration tx = get(TX_TIMEOUT);
+    if (tx.compareTo(get(CHECKPOINT_INTERVAL)) <= 0 || tx.compareTo(BROKER_MAX_TRANSACTION_TIMEOUT) > 0) {
+      throw new IllegalArgumentException(
+          TX_TIMEOUT.key() + " must be longer than " + CHECKPOINT_INTERVAL.key() + " and at most the broker's 15 min maximum, not " + tx);
+    }
+    return this;
   }
 
   /** Extra Kafka client properties ({@code kafka.client.*} without the prefix). */
   public Properties kafkaClientProperties() {
     Properties p = new Properties();
-    values.forEach((k, v) -> {
+    conf.toMap().forEach((k, v) -> {
       if (k.startsWith(CLIENT_PREFIX)) {
         p.setProperty(k.substring(CLIENT_PREFIX.length()), v);
       }
@@ -127,25 +226,64 @@ public final class JobConfig implements Serializable {
     return p;
   }
 
-  /** Every setting with its effective value, for the startup log. */
+  /** Every setting with its effective value, for the start-up log; secrets are masked. */
   public Map<String, String> effective() {
     Map<String, String> m = new LinkedHashMap<>();
-    KEYS.forEach(k -> m.put(k.name(), get(k)));
-    values.forEach((k, v) -> {
-      if (k.startsWith(CLIENT_PREFIX)) {
-        m.put(k, k.contains("password") || k.contains("jaas") ? "***" : v);
-      }
+    OPTIONS.forEach(o -> m.put(o.key(), String.valueOf(conf.get(o))));
+    conf.toMap().entrySet().stream().filter(e -> e.getKey().startsWith(CLIENT_PREFIX)).sorted(Map.Entry.comparingByKey()).forEach(e -> {
+      String property = e.getKey().substring(CLIENT_PREFIX.length());
+      m.put(e.getKey(), isSecret(property) ? "***" : e.getValue());
     });
     return m;
+  }
+
+  /**
+   * Whether a Kafka client property holds a secret: Kafka declares it a password, or its name says
+   * secret, key, password or jaas (a PEM key in ssl.keystore.key, a JAAS line with a password).
+   */
+  static boolean isSecret(String property) {
+    for (ConfigDef def : new ConfigDef[] {ProducerConfig.configDef(), ConsumerConfig.configDef()}) {
+      ConfigDef.ConfigKey key = def.configKeys().get(property);
+      if (key != null && key.type == ConfigDef.Type.PASSWORD) {
+        return true;
+      }
+    }
+    String p = property.toLowerCase(Locale.ROOT);
+    return p.contains("password") || p.contains("secret") || p.contains("key") || p.contains("jaas");
   }
 
   /** The settings table for --help. */
   public static String describe() {
     StringBuilder sb = new StringBuilder();
-    for (Key k : KEYS) {
-      sb.append(String.format("  %-30s %-24s %s%n", k.name(), k.defaultValue(), k.doc()));
+    for (ConfigOption<?> o : OPTIONS) {
+      sb.append(String.format("  %-30s %-24s %s%n", o.key(), text(o.defaultValue()), new HtmlFormatter().format(o.description())));
     }
-    sb.append(String.format("  %-30s %-24s %s%n", "kafka.client.<property>", "", "Passed to every Kafka client (security, ...)"));
+    sb.append(String.format("  %-30s %-24s %s%n", CLIENT_PREFIX + "<property>", "", "Passed to every Kafka client (security, ...)"));
     return sb.toString();
+  }
+
+  /** A default as it is written in a settings file. */
+  static String text(Object value) {
+    if (value instanceof Duration d) {
+      return org.apache.flink.util.TimeUtils.formatWithHighestUnit(d);
+    }
+    return value instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : String.valueOf(value);
+  }
+
+  private static ConfigOption<?> option(String key) {
+    return OPTIONS.stream().filter(o -> o.key().equals(key)).findFirst().orElse(null);
+  }
+
+  private void positive(ConfigOption<Integer> option) {
+    if (get(option) < 1) {
+      throw new IllegalArgumentException(option.key() + " must be at least 1, not " + get(option));
+    }
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage();
   }
 }

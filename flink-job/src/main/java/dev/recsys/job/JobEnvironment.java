@@ -8,7 +8,6 @@ import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** The execution settings: RocksDB with incremental checkpoints, checkpointing and restarts. */
@@ -22,13 +21,11 @@ public final class JobEnvironment {
     f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
     f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
     f.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointUri(c.get(JobConfig.CHECKPOINT_DIR)));
-    f.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, c.getDuration(JobConfig.CHECKPOINT_INTERVAL));
-    f.set(
-        CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
-        "at_least_once".equalsIgnoreCase(c.get(JobConfig.CHECKPOINT_MODE)) ? CheckpointingMode.AT_LEAST_ONCE : CheckpointingMode.EXACTLY_ONCE);
+    f.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, c.get(JobConfig.CHECKPOINT_INTERVAL));
+    f.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, c.get(JobConfig.CHECKPOINT_MODE));
     f.set(
         CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
-        c.getBoolean(JobConfig.CHECKPOINT_RETAIN)
+        c.get(JobConfig.CHECKPOINT_RETAIN)
             ? ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION
             : ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
     f.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
@@ -44,8 +41,8 @@ public final class JobEnvironment {
       f.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
-    env.setParallelism(c.getInt(JobConfig.PARALLELISM));
-    env.setBufferTimeout(c.getDuration(JobConfig.BUFFER_TIMEOUT).toMillis());
+    env.setParallelism(c.get(JobConfig.PARALLELISM));
+    env.setBufferTimeout(c.get(JobConfig.BUFFER_TIMEOUT).toMillis());
     // no operator keeps or mutates its input, so chained operators may share records instead of
     // deep-copying them (a recommendation carries 100 items)
     env.getConfig().enableObjectReuse();

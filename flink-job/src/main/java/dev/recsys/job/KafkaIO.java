@@ -61,15 +61,14 @@ public final class KafkaIO {
   /** Exactly-once recommendations, keyed by userId. */
   public static KafkaSink<RecommendationEvent> recommendations(JobConfig c) {
     Properties p = c.kafkaClientProperties();
-    p.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(c.getDuration(JobConfig.TX_TIMEOUT).toMillis()));
+    p.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(c.get(JobConfig.TX_TIMEOUT).toMillis()));
     return KafkaSink.<RecommendationEvent>builder()
         .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
         .setKafkaProducerConfig(p)
         .setRecordSerializer(
             (KafkaRecordSerializationSchema<RecommendationEvent>)
                 (e, ctx, ts) -> new ProducerRecord<>(c.get(JobConfig.RECOMMENDATIONS_TOPIC), key(e.userId()), JsonCodec.RECOMMENDATION.encode(e)))
-        .setDeliveryGuarantee(
-            "at_least_once".equalsIgnoreCase(c.get(JobConfig.CHECKPOINT_MODE)) ? DeliveryGuarantee.AT_LEAST_ONCE : DeliveryGuarantee.EXACTLY_ONCE)
+        .setDeliveryGuarantee(c.get(JobConfig.SINK_DELIVERY).guarantee)
         .setTransactionalIdPrefix(c.get(JobConfig.TX_PREFIX))
         .build();
   }
@@ -91,12 +90,11 @@ public final class KafkaIO {
     return Long.toString(userId).getBytes(StandardCharsets.UTF_8);
   }
 
-  static OffsetsInitializer startingOffsets(String mode) {
+  static OffsetsInitializer startingOffsets(JobConfig.StartingOffsets mode) {
     return switch (mode) {
-      case "earliest" -> OffsetsInitializer.earliest();
-      case "latest" -> OffsetsInitializer.latest();
-      case "committed" -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-      default -> throw new IllegalArgumentException("kafka.starting-offsets: committed, earliest or latest, not " + mode);
+      case EARLIEST -> OffsetsInitializer.earliest();
+      case LATEST -> OffsetsInitializer.latest();
+      case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
     };
   }
 

@@ -1,6 +1,5 @@
 package dev.recsys.job;
 
-import dev.recsys.contracts.DeadLetterEvent;
 import dev.recsys.contracts.InvalidMessageException;
 import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.RatingEvent;
@@ -8,15 +7,12 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 /**
  * Parses and validates rating records against the schema. Anything unusable goes to the
- * dead-letter side output with the reason, partition and offset; input never fails the job.
+ * {@link DeadLetters} route with the reason, partition and offset; input never fails the job.
  */
 public class ParseRatings extends ProcessFunction<RawRecord, Rating> {
-
-  public static final OutputTag<DeadLetterEvent> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
   private transient Counter eventsIn;
   private transient Counter badEvents;
@@ -35,10 +31,10 @@ public class ParseRatings extends ProcessFunction<RawRecord, Rating> {
       out.collect(new Rating(e.userId(), e.movieId(), (float) e.rating(), e.timestamp(), r.timestamp));
     } catch (InvalidMessageException e) {
       badEvents.inc();
-      ctx.output(DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, e.getMessage(), System.currentTimeMillis()));
+      ctx.output(DeadLetters.TAG, DeadLetters.of(r, e.getMessage()));
     } catch (RuntimeException e) { // whatever else a payload can provoke must not stop the job
       badEvents.inc();
-      ctx.output(DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, "unprocessable: " + e, System.currentTimeMillis()));
+      ctx.output(DeadLetters.TAG, DeadLetters.of(r, "unprocessable: " + e));
     }
   }
 }

@@ -1,31 +1,25 @@
 package dev.recsys.job;
 
 import dev.recsys.contracts.DeadLetterEvent;
-import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.UserQuery;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
@@ -34,53 +28,47 @@ import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The heart of the job. Keyed by userId, it keeps each user's ratings ({@link UserHistory}) in
- * RocksDB, buffers users whose history changed, and scores the buffer as one batch through the
- * model's {@link dev.recsys.model.scoring.Scorer} when it holds {@code batch.size} users or its
- * oldest entry has waited {@code batch.timeout}. Several events of a user within one batch are
- * coalesced into one scoring of the latest history.
+ * Keyed by userId, each rating goes through four steps:
  *
- * <p>The broadcast side carries model announcements: a new version is loaded off the task thread
- * and swapped in between batches; a version that fails to load is refused (dead-letter event and
- * metric) while the current one keeps serving. The announcements are kept in broadcast state, so a
- * restored job serves the newest announced version that loads, before scoring anything.
+ * <ol>
+ *   <li><b>history:</b> the user's ratings in RocksDB ({@link UserHistory}) take the rating; a
+ *       duplicate or stale one stops here;
+ *   <li><b>buffer:</b> the user waits for the next micro-batch, several events of one user
+ *       coalescing into one scoring of the latest history;
+ *   <li><b>score:</b> when {@code batch.size} users wait or the oldest has waited {@code
+ *       batch.timeout}, the batch goes through the served model's scorer in one forward pass;
+ *   <li><b>emit:</b> one recommendation per user.
+ * </ol>
  *
- * <p>The buffer is operator state: users waiting at a checkpoint are scored after a restore.
+ * <p>Which model scores is {@link ServedModel}'s business (the broadcast side carries its
+ * announcements). While no model is in service, users wait in the buffer until one is. The
+ * buffer is operator state: users waiting at a checkpoint are scored after a restore.
  */
 public class RecommendFunction extends KeyedBroadcastProcessFunction<Long, Rating, ModelUpdateEvent, RecommendationEvent>
     implements CheckpointedFunction {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
   private static final Logger LOG = LoggerFactory.getLogger(RecommendFunction.class);
 
-  /** Model announcements by arrival sequence; the newest that loads is served. */
-  public static final MapStateDescriptor<Long, ModelUpdateEvent> ANNOUNCEMENTS =
-      new MapStateDescriptor<>("model-announcements", Types.LONG, TypeInformation.of(ModelUpdateEvent.class));
-
-  /** Refused model versions, as dead-letter events. */
-  public static final OutputTag<DeadLetterEvent> MODEL_ERRORS = new OutputTag<>("model-errors") {};
-
-  private static final int ANNOUNCEMENTS_KEPT = 8;
+  /** How often users waiting for a first model look again. */
+  private static final long NO_MODEL_RECHECK_MS = 100;
 
   private final JobConfig config;
   private transient ValueState<UserHistory> history;
-  private transient ListState<Pending> pendingState;
+  private transient ListState<Pending> bufferState;
   private transient Map<Long, Pending> buffer;
   private transient long bufferSince;
-  private transient ModelHolder model;
-  private transient boolean reconciled;
+  private transient ServedModel model;
   private transient int batchSize;
   private transient long batchTimeoutMs;
   private transient int historyCap;
   private transient int topK;
   private transient Counter recommendationsOut;
   private transient Counter unchangedEvents;
-  private transient Counter modelLoadFailures;
   private transient Histogram batchSizes;
   private transient Histogram scoringMillis;
   private transient Histogram latencyMillis;
@@ -91,61 +79,52 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<Long, Ratin
 
   @Override
   public void open(OpenContext ctx) throws Exception {
-    batchSize = Math.max(1, config.getInt(JobConfig.BATCH_SIZE));
-    batchTimeoutMs = config.getDuration(JobConfig.BATCH_TIMEOUT).toMillis();
-    historyCap = config.getInt(JobConfig.HISTORY_CAP);
-    topK = config.getInt(JobConfig.TOP_K);
+    batchSize = config.get(JobConfig.BATCH_SIZE);
+    batchTimeoutMs = config.get(JobConfig.BATCH_TIMEOUT).toMillis();
+    historyCap = config.get(JobConfig.HISTORY_CAP);
+    topK = config.get(JobConfig.TOP_K);
     ValueStateDescriptor<UserHistory> desc = new ValueStateDescriptor<>("history", UserHistory.class);
-    Duration ttl = config.getDuration(JobConfig.STATE_TTL);
+    Duration ttl = config.get(JobConfig.STATE_TTL);
     if (!ttl.isZero()) {
       desc.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());
     }
     history = getRuntimeContext().getState(desc);
 
-    int threads = config.getInt(JobConfig.SCORING_THREADS);
-    DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
-    model = new ModelHolder(Path.of(config.get(JobConfig.REGISTRY)), config.get(JobConfig.MODEL_NAME));
-    model.loadRegistryCurrent();
-
     var metrics = getRuntimeContext().getMetricGroup();
     recommendationsOut = metrics.counter("recommendationsOut");
     unchangedEvents = metrics.counter("unchangedEvents");
-    modelLoadFailures = metrics.counter("modelLoadFailures");
     batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     scoringMillis = metrics.histogram("scoringMillis", new DescriptiveStatisticsHistogram(1000));
     latencyMillis = metrics.histogram("eventToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
-    metrics.gauge("modelVersion", () -> model.current() == null ? -1 : model.current().version());
+    metrics.gauge("usersWaiting", () -> buffer.size());
+
+    DjlRuntime.configure(null, new DjlRuntime.Threads(config.get(JobConfig.SCORING_THREADS), 1));
+    model = new ServedModel(config, metrics);
+    model.start();
   }
 
   @Override
   public void initializeState(FunctionInitializationContext ctx) throws Exception {
-    pendingState = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("pending-users", Pending.class));
+    bufferState = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("pending-users", Pending.class));
     buffer = new LinkedHashMap<>();
-    for (Pending p : pendingState.get()) {
+    for (Pending p : bufferState.get()) {
       buffer.put(p.userId, p);
     }
-    bufferSince = 0; // restored users are overdue: the first timer (restored with the keyed state) flushes them
+    bufferSince = 0; // restored users are overdue: the first timer (restored with the keyed state) scores them
   }
 
   @Override
   public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
-    pendingState.update(new ArrayList<>(buffer.values()));
+    bufferState.update(new ArrayList<>(buffer.values()));
   }
 
   @Override
   public void processElement(Rating r, ReadOnlyContext ctx, Collector<RecommendationEvent> out) throws Exception {
-    reconcile(ctx.getBroadcastState(ANNOUNCEMENTS), ctx::output);
-    swapIfReady(ctx::output);
-    UserHistory h = history.value();
+    refreshModel(ctx, out);
+    UserHistory h = updateHistory(r);
     if (h == null) {
-      h = new UserHistory();
-    }
-    if (!h.apply(r.movieId(), r.rating(), r.timestamp(), historyCap)) {
-      unchangedEvents.inc();
-      history.update(h); // a same-rating repeat refreshes recency (and the TTL)
       return;
     }
-    history.update(h);
     long now = ctx.timerService().currentProcessingTime();
     if (buffer.isEmpty()) {
       bufferSince = now;
@@ -153,42 +132,30 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<Long, Ratin
     }
     buffer.put(r.userId(), new Pending(r.userId(), h, r, System.currentTimeMillis()));
     if (buffer.size() >= batchSize) {
-      flush(out);
+      scoreAndEmit(out, ctx.timerService());
     }
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<RecommendationEvent> out) throws Exception {
-    reconcile(ctx.getBroadcastState(ANNOUNCEMENTS), ctx::output);
-    swapIfReady(ctx::output);
+    refreshModel(ctx, out);
     if (buffer.isEmpty()) {
       return;
     }
     if (timestamp >= bufferSince + batchTimeoutMs) {
-      flush(out);
+      scoreAndEmit(out, ctx.timerService());
     } else {
-      // the batch that set this timer was flushed by size; a younger one is waiting
+      // the batch that set this timer was scored by size; a younger one is waiting
       ctx.timerService().registerProcessingTimeTimer(bufferSince + batchTimeoutMs);
     }
   }
 
   @Override
   public void processBroadcastElement(ModelUpdateEvent e, Context ctx, Collector<RecommendationEvent> out) throws Exception {
-    BroadcastState<Long, ModelUpdateEvent> state = ctx.getBroadcastState(ANNOUNCEMENTS);
-    long seq = 0;
-    List<Long> keys = new ArrayList<>();
-    for (Map.Entry<Long, ModelUpdateEvent> entry : state.entries()) {
-      keys.add(entry.getKey());
-      seq = Math.max(seq, entry.getKey() + 1);
+    model.announced(e, ctx.getBroadcastState(ServedModel.ANNOUNCED));
+    if (model.refresh(ctx.getBroadcastState(ServedModel.ANNOUNCED), d -> ctx.output(DeadLetters.TAG, d)) && !buffer.isEmpty()) {
+      scoreAndEmit(out, null); // users held for a first model
     }
-    state.put(seq, e);
-    keys.sort(null);
-    for (int i = 0; i + ANNOUNCEMENTS_KEPT - 1 < keys.size(); i++) {
-      state.remove(keys.get(i));
-    }
-    reconciled = true; // a live announcement supersedes whatever a restore would pick
-    model.request(e);
-    swapIfReady(ctx::output);
   }
 
   @Override
@@ -203,71 +170,48 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<Long, Ratin
     }
   }
 
-  /** Test hook: waits for a background model load and applies it. */
+  /** Test hook: waits for a background model load. */
   void awaitModelLoad() {
     model.awaitLoader();
   }
 
+  /** Applies a model swap first; users held for a first model are scored as soon as it is in. */
+  private void refreshModel(ReadOnlyContext ctx, Collector<RecommendationEvent> out) throws Exception {
+    Consumer<DeadLetterEvent> deadLetters = d -> ctx.output(DeadLetters.TAG, d);
+    if (model.refresh(ctx.getBroadcastState(ServedModel.ANNOUNCED), deadLetters) && !buffer.isEmpty()) {
+      scoreAndEmit(out, ctx.timerService());
+    }
+  }
+
+  /** Step 1: the rating into the user's history; null when it changed nothing. */
+  private UserHistory updateHistory(Rating r) throws Exception {
+    UserHistory h = history.value();
+    if (h == null) {
+      h = new UserHistory();
+    }
+    boolean changed = h.apply(r.movieId(), r.rating(), r.timestamp(), historyCap);
+    history.update(h); // a same-rating repeat still refreshes recency (and the TTL)
+    if (!changed) {
+      unchangedEvents.inc();
+      return null;
+    }
+    return h;
+  }
+
   /**
-   * After a restore, serve the newest announced version that loads, before scoring anything (once
-   * per subtask; each subtask holds the same broadcast state, so all pick the same version).
+   * Steps 3 and 4: scores every waiting user and emits their lists; with no model in service they
+   * keep waiting, looked at again shortly (when a timer service is at hand).
    */
-  private void reconcile(ReadOnlyBroadcastState<Long, ModelUpdateEvent> state, BiConsumer<OutputTag<DeadLetterEvent>, DeadLetterEvent> side)
-      throws Exception {
-    if (reconciled) {
-      return;
-    }
-    reconciled = true;
-    List<Map.Entry<Long, ModelUpdateEvent>> announced = new ArrayList<>();
-    for (Map.Entry<Long, ModelUpdateEvent> entry : state.immutableEntries()) {
-      announced.add(Map.entry(entry.getKey(), entry.getValue()));
-    }
-    announced.sort(Map.Entry.<Long, ModelUpdateEvent>comparingByKey().reversed());
-    for (Map.Entry<Long, ModelUpdateEvent> entry : announced) {
-      ModelUpdateEvent e = entry.getValue();
-      ModelHolder.Loaded cur = model.current();
-      if (cur != null && cur.version() == e.version() && cur.sha256().equals(e.sha256())) {
-        return;
+  private void scoreAndEmit(Collector<RecommendationEvent> out, TimerService timers) {
+    ServedModel.Loaded m = model.current();
+    if (m == null) {
+      if (timers != null) {
+        timers.registerProcessingTimeTimer(timers.currentProcessingTime() + NO_MODEL_RECHECK_MS);
       }
-      ModelHolder.Outcome o = model.loadNow(e);
-      if (o.loaded() != null) {
-        LOG.info("restored: serving {} v{} as recorded in broadcast state", e.name(), e.version());
-        return;
-      }
-      refused(o, side);
-    }
-  }
-
-  private void swapIfReady(BiConsumer<OutputTag<DeadLetterEvent>, DeadLetterEvent> side) {
-    model.poll().ifPresent(o -> {
-      if (o.loaded() != null) {
-        LOG.info("now serving {} v{}", o.loaded().name(), o.loaded().version());
-      } else {
-        refused(o, side);
-      }
-    });
-  }
-
-  private void refused(ModelHolder.Outcome o, BiConsumer<OutputTag<DeadLetterEvent>, DeadLetterEvent> side) {
-    modelLoadFailures.inc();
-    ModelHolder.Loaded cur = model.current();
-    String msg = "refused model " + o.event().name() + " v" + o.event().version() + ": " + o.error()
-        + (cur == null ? "" : " (still serving v" + cur.version() + ")");
-    side.accept(MODEL_ERRORS, DeadLetterEvent.of(config.get(JobConfig.MODEL_UPDATES_TOPIC), -1, -1,
-        JsonCodec.MODEL_UPDATE.encode(o.event()), msg, System.currentTimeMillis()));
-  }
-
-  private void flush(Collector<RecommendationEvent> out) {
-    if (buffer.isEmpty()) {
       return;
     }
     List<Pending> batch = new ArrayList<>(buffer.values());
     buffer.clear();
-    ModelHolder.Loaded m = model.current();
-    if (m == null) {
-      LOG.warn("no model to score {} users with; they are scored on their next event", batch.size());
-      return;
-    }
     long t0 = System.nanoTime();
     List<UserQuery> queries = new ArrayList<>(batch.size());
     for (Pending p : batch) {
@@ -276,6 +220,10 @@ public class RecommendFunction extends KeyedBroadcastProcessFunction<Long, Ratin
     List<Recommendations> recs = m.scorer().score(queries, topK);
     scoringMillis.update((System.nanoTime() - t0) / 1_000_000);
     batchSizes.update(batch.size());
+    emit(batch, recs, m, out);
+  }
+
+  private void emit(List<Pending> batch, List<Recommendations> recs, ServedModel.Loaded m, Collector<RecommendationEvent> out) {
     long now = System.currentTimeMillis();
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);

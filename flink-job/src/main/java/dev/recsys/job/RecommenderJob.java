@@ -44,12 +44,16 @@ public final class RecommenderJob {
       DataStream<RawRecord> modelUpdates,
       Sink<RecommendationEvent> recommendations,
       Sink<DeadLetterEvent> deadLetters) {
-    SingleOutputStreamOperator<Rating> parsed = ratings.process(new ParseRatings()).name("parse ratings").uid(UID_PARSE);
+    // parsing runs at its source's parallelism, chained to it: a rebalance in between would let one
+    // user's ratings overtake each other on their way to keyBy
+    SingleOutputStreamOperator<Rating> parsed =
+        ratings.process(new ParseRatings()).name("parse ratings").uid(UID_PARSE).setParallelism(ratings.getParallelism());
 
     SingleOutputStreamOperator<ModelUpdateEvent> updates =
         modelUpdates.process(new VerifyModelUpdates(config)).returns(TypeInformation.of(ModelUpdateEvent.class))
-            .name("verify model updates").uid(UID_MODEL_PARSE).setParallelism(1);
-    BroadcastStream<ModelUpdateEvent> broadcast = updates.broadcast(RecommendFunction.ANNOUNCEMENTS);
+            .name("verify model updates").uid(UID_MODEL_PARSE)
+            .setParallelism(1); // model-updates has one partition; ServedModel does not rely on this
+    BroadcastStream<ModelUpdateEvent> broadcast = updates.broadcast(ServedModel.ANNOUNCED);
 
     SingleOutputStreamOperator<RecommendationEvent> recs =
         parsed.keyBy(Rating::userId)
@@ -58,8 +62,8 @@ public final class RecommenderJob {
             .name("score users in micro-batches").uid(UID_RECOMMEND);
 
     recs.sinkTo(recommendations).name("recommendations sink").uid("recommendations-sink");
-    parsed.getSideOutput(ParseRatings.DEAD_LETTERS)
-        .union(updates.getSideOutput(ParseRatings.DEAD_LETTERS), recs.getSideOutput(RecommendFunction.MODEL_ERRORS))
+    parsed.getSideOutput(DeadLetters.TAG)
+        .union(updates.getSideOutput(DeadLetters.TAG), recs.getSideOutput(DeadLetters.TAG))
         .sinkTo(deadLetters).name("dead-letter sink").uid("dead-letter-sink");
   }
 }

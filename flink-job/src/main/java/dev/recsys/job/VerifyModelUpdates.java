@@ -1,10 +1,8 @@
 package dev.recsys.job;
 
-import dev.recsys.contracts.DeadLetterEvent;
 import dev.recsys.contracts.InvalidMessageException;
 import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.ModelUpdateEvent;
-import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -13,10 +11,13 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Checks every model announcement before it is broadcast: valid JSON, this job's model, a bundle
- * inside the registry root whose checksums and dimensions verify and whose manifest digest is the
- * announced one. It runs in its own single task, off the scoring path, so a refusal is reported at
- * once (dead-letter event, metric) and the scoring tasks only ever see loadable versions.
+ * Checks every model announcement before it is broadcast: valid JSON, this job's model, and the
+ * registry's {@link ModelRegistry#accept} check. It runs in one task of its own, off the scoring
+ * path, so a refusal is reported once and at once (a dead letter, {@code announcementsRefused})
+ * and the scoring tasks only ever see versions that verified.
+ *
+ * <p>One task because model-updates has one partition; nothing downstream depends on it: {@link
+ * ServedModel} orders announcements by their publication time, not by arrival.
  */
 public class VerifyModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEvent> {
 
@@ -31,7 +32,7 @@ public class VerifyModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEv
   @Override
   public void open(OpenContext ctx) {
     registry = new ModelRegistry(Path.of(config.get(JobConfig.REGISTRY)));
-    refused = getRuntimeContext().getMetricGroup().counter("modelLoadFailures");
+    refused = getRuntimeContext().getMetricGroup().counter("announcementsRefused");
   }
 
   @Override
@@ -47,18 +48,15 @@ public class VerifyModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEv
       return; // another model's announcement on the shared topic: not ours to judge
     }
     try {
-      ModelBundle bundle = ModelBundle.load(registry.resolveUri(e.uri()));
-      if (!bundle.sha256().equals(e.sha256())) {
-        throw new IllegalArgumentException("manifest SHA-256 is " + bundle.sha256() + ", the announcement says " + e.sha256());
-      }
+      registry.accept(e.name(), e.version(), e.uri(), e.sha256());
       out.collect(e);
-    } catch (RuntimeException ex) {
-      deadLetter(r, ctx, "refused model " + e.name() + " v" + e.version() + ": " + ex.getMessage());
+    } catch (Exception | OutOfMemoryError ex) { // whatever a bundle provokes must not fail the task
+      deadLetter(r, ctx, "refused model " + e.name() + " v" + e.version() + ": " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
     }
   }
 
   private void deadLetter(RawRecord r, Context ctx, String why) {
     refused.inc();
-    ctx.output(ParseRatings.DEAD_LETTERS, DeadLetterEvent.of(r.topic, r.partition, r.offset, r.value, why, System.currentTimeMillis()));
+    ctx.output(DeadLetters.TAG, DeadLetters.of(r, why));
   }
 }

@@ -7,44 +7,85 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.CheckpointingMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class JobConfigTest {
 
   @TempDir Path tmp;
 
   @Test
-  void defaultsFileAndOverridesLayerInThatOrder() throws Exception {
+  void clusterConfigurationThenFileThenSetThenFlags() throws Exception {
     JobConfig d = JobConfig.defaults();
-    assertEquals(256, d.getInt(JobConfig.BATCH_SIZE));
-    assertEquals(Duration.ofMillis(20), d.getDuration(JobConfig.BATCH_TIMEOUT));
-    assertEquals(Duration.ofMinutes(10), d.getDuration(JobConfig.TX_TIMEOUT));
-    assertThat(d.getDuration(JobConfig.TX_TIMEOUT)).isLessThan(Duration.ofMinutes(15)); // the broker's maximum
+    assertEquals(256, d.get(JobConfig.BATCH_SIZE));
+    assertEquals(Duration.ofMillis(20), d.get(JobConfig.BATCH_TIMEOUT));
+    assertEquals(Duration.ofMinutes(10), d.get(JobConfig.TX_TIMEOUT));
 
-    Path file = Files.writeString(tmp.resolve("job.properties"),
-        "batch.size=64\nkafka.client.security.protocol=SASL_SSL\nkafka.client.sasl.jaas.config=secret\n");
-    JobConfig c = JobConfig.load(file).set("batch.size", "32").set(JobConfig.STATE_TTL, "0 ms");
-    assertEquals(32, c.getInt(JobConfig.BATCH_SIZE));
-    assertEquals(Duration.ZERO, c.getDuration(JobConfig.STATE_TTL));
+    // the operator's flinkConfiguration (or -D on flink run) reaches the job's options; Flink's own keys are not ours
+    Configuration cluster = Configuration.fromMap(Map.of(
+        "batch.size", "64", "scoring.top-k", "50", "model.name", "from-cluster",
+        "kafka.client.security.protocol", "SASL_SSL", "taskmanager.numberOfTaskSlots", "4"));
+    Path file = Files.writeString(tmp.resolve("job.properties"), "batch.size=48\nscoring.top-k=40\nkafka.client.sasl.jaas.config=secret\n");
+    JobCommand cmd = new JobCommand();
+    new CommandLine(cmd).parseArgs("--config", file.toString(), "--set", "batch.size=32", "-Dstate.ttl=0 ms", "--model-name", "flag");
+    JobConfig c = cmd.config(cluster);
+    assertEquals(32, c.get(JobConfig.BATCH_SIZE), "--set beats the file, which beats the cluster");
+    assertEquals(40, c.get(JobConfig.TOP_K), "the file beats the cluster");
+    assertEquals("flag", c.get(JobConfig.MODEL_NAME), "a dedicated flag beats everything");
+    assertEquals(Duration.ZERO, c.get(JobConfig.STATE_TTL));
     assertEquals("SASL_SSL", c.kafkaClientProperties().getProperty("security.protocol"));
-    assertEquals("***", c.effective().get("kafka.client.sasl.jaas.config"), "secrets stay out of the log");
+    assertEquals("secret", c.kafkaClientProperties().getProperty("sasl.jaas.config"));
+    assertThat(c.effective()).doesNotContainKey("taskmanager.numberOfTaskSlots");
   }
 
   @Test
-  void refusesUnknownKeysAndBadValues() {
+  void refusesUnknownKeysBadValuesAndMisspelledEnums() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.defaults().set("batch.sise", "3"));
     assertThat(e.getMessage()).contains("batch.sise");
-    JobConfig c = JobConfig.defaults().set(JobConfig.BATCH_SIZE, "many");
-    assertThat(assertThrows(IllegalArgumentException.class, () -> c.getInt(JobConfig.BATCH_SIZE)).getMessage()).contains("batch.size");
-    assertThat(assertThrows(IllegalArgumentException.class, () -> KafkaIO.startingOffsets("yesterday")).getMessage()).contains("yesterday");
+    assertThat(assertThrows(IllegalArgumentException.class, () -> JobConfig.defaults().set("batch.size", "many")).getMessage())
+        .contains("batch.size").contains("many");
+    assertThat(assertThrows(IllegalArgumentException.class, () -> JobConfig.defaults().set("checkpoint.mode", "exactly-once")).getMessage())
+        .contains("checkpoint.mode").contains("exactly-once");
+    assertThat(assertThrows(IllegalArgumentException.class, () -> JobConfig.defaults().set("kafka.starting-offsets", "yesterday")).getMessage())
+        .contains("yesterday");
+    assertEquals(CheckpointingMode.AT_LEAST_ONCE, JobConfig.defaults().set("checkpoint.mode", "at_least_once").get(JobConfig.CHECKPOINT_MODE));
+    assertEquals(JobConfig.Delivery.AT_LEAST_ONCE, JobConfig.defaults().set("sink.delivery", "AT_LEAST_ONCE").get(JobConfig.SINK_DELIVERY));
+  }
+
+  @Test
+  void validatesRangesAtStartUp() {
+    for (String[] bad : new String[][] {{"state.history-cap", "-1"}, {"scoring.top-k", "0"}, {"batch.size", "0"},
+        {"scoring.threads", "0"}, {"parallelism", "0"}, {"sink.transaction-timeout", "20 min"}, {"checkpoint.interval", "1 ms"}}) {
+      JobConfig c = JobConfig.defaults().set(bad[0], bad[1]);
+      assertThat(assertThrows(IllegalArgumentException.class, c::validate).getMessage()).as(bad[0]).contains(bad[0]);
+    }
+    JobConfig.defaults().validate();
+  }
+
+  @Test
+  void secretsAreMaskedInTheLog() {
+    JobConfig c = JobConfig.defaults()
+        .set("kafka.client.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"hunter2\";")
+        .set("kafka.client.ssl.keystore.key", "-----BEGIN PRIVATE KEY-----abc")
+        .set("kafka.client.ssl.truststore.password", "hunter2")
+        .set("kafka.client.sasl.oauthbearer.client.credentials.client.secret", "hunter2")
+        .set("kafka.client.security.protocol", "SASL_SSL");
+    Map<String, String> logged = c.effective();
+    assertThat(logged.toString()).doesNotContain("hunter2").doesNotContain("PRIVATE KEY");
+    assertEquals("SASL_SSL", logged.get("kafka.client.security.protocol"));
   }
 
   @Test
   void everySettingIsDocumentedInHelp() {
     String help = JobConfig.describe();
-    for (JobConfig.Key k : JobConfig.KEYS) {
-      assertThat(help).contains(k.name()).contains(k.defaultValue());
+    for (ConfigOption<?> o : JobConfig.OPTIONS) {
+      assertThat(help).contains(o.key()).contains(JobConfig.text(o.defaultValue()));
     }
+    assertThat(help).contains("90 d").contains("exactly_once").contains("committed");
   }
 }

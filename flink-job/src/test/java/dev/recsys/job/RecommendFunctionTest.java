@@ -16,6 +16,7 @@ import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -47,14 +48,14 @@ class RecommendFunctionTest {
         .set(JobConfig.REGISTRY, registry.toString())
         .set(JobConfig.MODEL_NAME, TestRegistry.NAME)
         .set(JobConfig.BATCH_SIZE, batch)
-        .set(JobConfig.BATCH_TIMEOUT, "20 ms")
+        .set(JobConfig.BATCH_TIMEOUT, Duration.ofMillis(20))
         .set(JobConfig.HISTORY_CAP, 4)
         .set(JobConfig.TOP_K, 5);
   }
 
   KeyedBroadcastOperatorTestHarness<Long, Rating, ModelUpdateEvent, RecommendationEvent> harness(JobConfig c) throws Exception {
     var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-        new RecommendFunction(c), Rating::userId, Types.LONG, RecommendFunction.ANNOUNCEMENTS);
+        new RecommendFunction(c), Rating::userId, Types.LONG, ServedModel.ANNOUNCED);
     return h;
   }
 
@@ -99,13 +100,19 @@ class RecommendFunctionTest {
       RecommendationEvent e = h.extractOutputValues().get(2);
       assertTrue(e.fallback());
       assertThat(e.items()).extracting(RecommendationEvent.Item::movieId).doesNotContain(20L, 21L);
-      // cap 4: after 5 more ratings the oldest are forgotten and may be recommended again
+      // cap 4: after 5 more ratings only the 4 most recent remain, as input and as exclusions
       for (int m = 30; m < 35; m++) {
         h.processElement(rating(5, m, 5f, 10 + m));
       }
       RecommendationEvent capped = h.extractOutputValues().get(h.extractOutputValues().size() - 1);
-      Set<Long> recommended = capped.items().stream().map(RecommendationEvent.Item::movieId).collect(Collectors.toSet());
-      assertThat(recommended).doesNotContain(31L, 32L, 33L, 34L);
+      long[] kept = {31, 32, 33, 34};
+      try (Scorer s = Scorer.open(ModelBundle.load(v1.dir()), Device.cpu())) {
+        List<Long> expected = s.score(new UserQuery(kept, kept), 5).items().stream().map(ScoredItem::movieId).toList();
+        assertEquals(expected, capped.items().stream().map(RecommendationEvent.Item::movieId).toList());
+        List<Long> uncapped = s.score(new UserQuery(new long[] {30, 31, 32, 33, 34}, new long[] {20, 21, 30, 31, 32, 33, 34}), 5)
+            .items().stream().map(ScoredItem::movieId).toList();
+        assertThat(uncapped).as("the check can tell a capped history from an uncapped one").isNotEqualTo(expected);
+      }
     }
   }
 
@@ -143,7 +150,7 @@ class RecommendFunctionTest {
       assertEquals(0, h.extractOutputValues().size());
     }
     try (var h = new KeyedBroadcastOperatorTestHarness<>(
-        new CoBroadcastWithKeyedOperator<>(new RecommendFunction(config(10)), List.of(RecommendFunction.ANNOUNCEMENTS)),
+        new CoBroadcastWithKeyedOperator<>(new RecommendFunction(config(10)), List.of(ServedModel.ANNOUNCED)),
         Rating::userId, Types.LONG, 1, 1, 0)) {
       h.setup();
       h.initializeState(snapshot);
@@ -162,7 +169,7 @@ class RecommendFunctionTest {
   @Test
   void swapsToAnnouncedVersionAndRefusesACorruptOne() throws Exception {
     RecommendFunction f = new RecommendFunction(config(1));
-    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, RecommendFunction.ANNOUNCEMENTS)) {
+    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, ServedModel.ANNOUNCED)) {
       h.processElement(rating(1, 10, 5f, 1));
       assertEquals(1, h.extractOutputValues().get(0).modelVersion());
 
@@ -178,15 +185,15 @@ class RecommendFunctionTest {
       f.awaitModelLoad();
       h.processElement(rating(1, 12, 5f, 3));
       assertEquals(2, h.extractOutputValues().get(2).modelVersion(), "v2 keeps serving");
-      List<DeadLetterEvent> errors = h.getSideOutput(RecommendFunction.MODEL_ERRORS).stream().map(StreamRecord::getValue).toList();
+      List<DeadLetterEvent> errors = h.getSideOutput(DeadLetters.TAG).stream().map(StreamRecord::getValue).toList();
       assertEquals(1, errors.size());
       assertThat(errors.get(0).error()).contains("v3").contains("SHA-256 mismatch").contains("still serving v2");
 
       // an announcement pointing outside the registry is refused too
-      h.processBroadcastElement(new StreamRecord<>(new ModelUpdateEvent(TestRegistry.NAME, 4, tmp.resolve("elsewhere").toUri().toString(), v2.sha256(), "dae", 0, "publish")));
+      h.processBroadcastElement(new StreamRecord<>(new ModelUpdateEvent(TestRegistry.NAME, 4, tmp.resolve("elsewhere").toUri().toString(), v2.sha256(), "dae", 4, "publish")));
       f.awaitModelLoad();
       h.processElement(rating(1, 13, 5f, 4));
-      assertThat(h.getSideOutput(RecommendFunction.MODEL_ERRORS).stream().map(r -> r.getValue().error()).toList().get(1)).contains("outside the registry root");
+      assertThat(h.getSideOutput(DeadLetters.TAG).stream().map(r -> r.getValue().error()).toList().get(1)).contains("outside the registry root");
     }
   }
 
@@ -194,7 +201,7 @@ class RecommendFunctionTest {
   void aRestoredJobServesTheVersionInItsBroadcastState() throws Exception {
     OperatorSubtaskState snapshot;
     RecommendFunction f = new RecommendFunction(config(1));
-    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, RecommendFunction.ANNOUNCEMENTS)) {
+    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, ServedModel.ANNOUNCED)) {
       ModelRegistry.Version v2 = TestRegistry.publish(registry, 2);
       h.processBroadcastElement(new StreamRecord<>(event(v2)));
       f.awaitModelLoad();
@@ -206,7 +213,7 @@ class RecommendFunctionTest {
     // must still serve what its state recorded
     new ModelRegistry(registry).promote(TestRegistry.NAME, 1);
     try (var h = new KeyedBroadcastOperatorTestHarness<>(
-        new CoBroadcastWithKeyedOperator<>(new RecommendFunction(config(1)), List.of(RecommendFunction.ANNOUNCEMENTS)),
+        new CoBroadcastWithKeyedOperator<>(new RecommendFunction(config(1)), List.of(ServedModel.ANNOUNCED)),
         Rating::userId, Types.LONG, 1, 1, 0)) {
       h.setup();
       h.initializeState(snapshot);
@@ -220,20 +227,24 @@ class RecommendFunctionTest {
   void startsWithoutAModelWhenTheCurrentOneIsCorruptAndRecoversOnAnnouncement() throws Exception {
     TestRegistry.corrupt(v1);
     RecommendFunction f = new RecommendFunction(config(1));
-    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, RecommendFunction.ANNOUNCEMENTS)) {
+    try (var h = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(f, Rating::userId, Types.LONG, ServedModel.ANNOUNCED)) {
       h.processElement(rating(1, 10, 5f, 1));
+      h.processElement(rating(2, 10, 5f, 1));
       assertEquals(0, h.extractOutputValues().size(), "no model, no recommendation (and no crash)");
       ModelRegistry.Version v2 = TestRegistry.publish(registry, 2);
       h.processBroadcastElement(new StreamRecord<>(event(v2)));
       f.awaitModelLoad();
       h.processElement(rating(1, 11, 5f, 2));
-      RecommendationEvent e = h.extractOutputValues().get(0);
-      assertEquals(2, e.modelVersion());
-      assertThat(e.items()).extracting(RecommendationEvent.Item::movieId).doesNotContain(10L, 11L); // history kept meanwhile
+      List<RecommendationEvent> out = h.extractOutputValues();
+      // the users who waited are scored as soon as v2 is in, then user 1's new rating
+      assertEquals(List.of(1L, 2L, 1L), out.stream().map(RecommendationEvent::userId).toList());
+      assertEquals(List.of(1L, 1L, 2L), out.stream().map(RecommendationEvent::triggerTimestamp).toList());
+      assertThat(out).allMatch(e -> e.modelVersion() == 2);
+      assertThat(out.get(2).items()).extracting(RecommendationEvent.Item::movieId).doesNotContain(10L, 11L); // history kept meanwhile
     }
   }
 
   static ModelUpdateEvent event(ModelRegistry.Version v) {
-    return new ModelUpdateEvent(v.name(), v.version(), v.dir().toUri().toString(), v.sha256(), v.modelType(), 0, "publish");
+    return ModelUpdateEvent.of(v.name(), v.version(), v.dir(), v.sha256(), v.modelType(), v.version(), "publish"); // later versions announced later
   }
 }

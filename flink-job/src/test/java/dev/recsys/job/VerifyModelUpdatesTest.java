@@ -39,7 +39,7 @@ class VerifyModelUpdatesTest {
           new ModelUpdateEvent(TestRegistry.NAME, 1, v1.dir().toUri().toString(), "0".repeat(64), "dae", 0, "publish")), 5), 0);
 
       assertEquals(List.of(good), h.extractOutputValues());
-      List<DeadLetterEvent> dead = h.getSideOutput(ParseRatings.DEAD_LETTERS).stream().map(StreamRecord::getValue).toList();
+      List<DeadLetterEvent> dead = h.getSideOutput(DeadLetters.TAG).stream().map(StreamRecord::getValue).toList();
       assertEquals(List.of(1L, 2L, 4L, 5L), dead.stream().map(DeadLetterEvent::offset).toList(), "another model's announcement is ignored");
       assertThat(dead.get(0).error()).startsWith("not JSON");
       assertThat(dead.get(1).error()).contains("refused model ml v2").contains("SHA-256 mismatch");

@@ -47,6 +47,9 @@ public final class ModelRegistry {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
 
+  /** A version that passed {@link #accept}: its description and the verified bundle. */
+  public record Accepted(Version version, ModelBundle bundle) {}
+
   /** One published version. */
   public record Version(String name, int version, Path dir, String sha256, String modelType, Instant publishedAt, boolean current) {}
 
@@ -66,10 +69,34 @@ public final class ModelRegistry {
     return root;
   }
 
+  /**
+   * The one check of whether a version may be served, used by publish, promote, the job's
+   * announcement verifier and its model loader alike: a valid model name; a URI that resolves to
+   * {@code <root>/<name>/v<version>}, inside this registry; a bundle whose every checksum and
+   * dimension verifies; and a manifest whose SHA-256 is the given one.
+   *
+   * @throws IllegalArgumentException or {@link dev.recsys.model.bundle.BundleException} saying
+   *     what is wrong
+   */
+  public Accepted accept(String name, int version, String uri, String sha256) throws IOException {
+    checkName(name);
+    Path dir = resolveUri(uri);
+    Path expected = root.resolve(name).resolve("v" + version);
+    if (!dir.equals(expected)) {
+      throw new IllegalArgumentException("model '" + name + "' v" + version + " lives at " + expected + ", not " + dir);
+    }
+    ModelBundle bundle = ModelBundle.load(dir);
+    if (!bundle.sha256().equals(sha256)) {
+      throw new IllegalArgumentException(
+          "bundle " + dir + " has manifest SHA-256 " + bundle.sha256() + " but the announcement says " + sha256);
+    }
+    return new Accepted(describe(name, version, pointer(name).map(Pointer::current).orElse(-1) == version), bundle);
+  }
+
   /** Verifies a bundle, stores it as the next version and makes that version current. */
   public Version publish(String name, Path bundleDir) throws IOException {
     checkName(name);
-    ModelBundle.load(bundleDir); // refuse to publish a bundle the job would refuse
+    ModelBundle.load(bundleDir); // fail before copying anything
     Path modelDir = root.resolve(name);
     Files.createDirectories(modelDir);
     Path staging = modelDir.resolve(".staging-" + UUID.randomUUID());
@@ -91,7 +118,10 @@ public final class ModelRegistry {
               v++; // another writer that does not take our lock got there first
             }
           }
-          makeReadOnly(modelDir.resolve("v" + v));
+          Path stored = modelDir.resolve("v" + v);
+          makeReadOnly(stored);
+          Version staged = version(name, v);
+          accept(name, v, stored.toUri().toString(), staged.sha256()); // the copy, as the job will see it
           setCurrent(name, v, "publish");
           return version(name, v);
         });
@@ -103,7 +133,8 @@ public final class ModelRegistry {
     return locked(
         name,
         () -> {
-          ModelBundle.load(version(name, version).dir()); // refuse a version the job would refuse
+          Version target = version(name, version);
+          accept(name, version, target.dir().toUri().toString(), target.sha256()); // refuse what the job would refuse
           setCurrent(name, version, "promote");
           return version(name, version);
         });
