@@ -72,7 +72,7 @@ public final class MultTrainer implements AutoCloseable {
     this.manager = NDManager.newBaseManager(device);
     Engine.getInstance().setRandomSeed((int) cfg.seed());
     // decoder [out, in]: the output layer's weight gradient in MKL's fastest layout
-    this.block = Blocks.create(arch, cfg.inputDropout(), MultAutoencoderBlock.DecoderLayout.OUT_IN);
+    this.block = Blocks.create(arch, MultAutoencoderBlock.DecoderLayout.OUT_IN);
     block.initialize(manager, DataType.FLOAT32, new Shape(1, numItems));
     for (Pair<String, Parameter> p : block.getDirectParameters()) {
       NDArray a = p.getValue().getArray();
@@ -180,9 +180,7 @@ public final class MultTrainer implements AutoCloseable {
     double[] out = new double[3];
     try (NDManager sub = manager.newSubManager()) {
       SparseBatch sparse = SparseBatch.of(batch);
-      NDList input = cfg.sparseInput()
-          ? sparse.dropout(cfg.inputDropout(), dropoutRng).toNDList(sub, arch.numItems())
-          : new NDList(dense(sub, batch)); // the block drops out dense input itself
+      NDList input = sparse.dropout(cfg.inputDropout(), dropoutRng).toNDList(sub, arch.numItems());
       NDArray positions = sparse.flatPositions(sub, arch.numItems());
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDList fwd = block.forward(store, input, true);
@@ -213,18 +211,6 @@ public final class MultTrainer implements AutoCloseable {
     }
     updates++;
     return out;
-  }
-
-  /** The batch as dense binary rows [B × I]: the first layer's input without the sparse path. */
-  private NDArray dense(NDManager m, List<int[]> batch) {
-    int items = arch.numItems();
-    float[] x = new float[batch.size() * items];
-    for (int u = 0; u < batch.size(); u++) {
-      for (int i : batch.get(u)) {
-        x[u * items + i] = 1f;
-      }
-    }
-    return m.create(x, new Shape(batch.size(), items));
   }
 
   /** Metrics of the current weights on fold-in / held-out rows. */

@@ -19,7 +19,6 @@ import java.util.Map;
  * @param daeL2 the DAE's L2 coefficient λ on the weights; the reference uses 0.01 / batch size
  * @param seed seeds the shuffling, dropout and sampling
  * @param evalBatchSize users per evaluation batch
- * @param sparseInput feed the first layer item lists (gathered rows) instead of dense I-vectors
  */
 public record TrainConfig(
     ModelType model,
@@ -33,37 +32,32 @@ public record TrainConfig(
     long totalAnnealSteps,
     double daeL2,
     long seed,
-    int evalBatchSize,
-    boolean sparseInput) {
+    int evalBatchSize) {
 
   public static TrainConfig paper(ModelType model) {
     return new TrainConfig(
         model, model == ModelType.VAE ? new int[] {600} : new int[0], 200, 200, 500, 1e-3, 0.5f, 0.2, 200_000,
-        0.01 / 500, 98765, 500, true);
+        0.01 / 500, 98765, 500);
   }
 
   public TrainConfig withEpochs(int e) {
-    return new TrainConfig(model, hidden, latent, e, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, seed, evalBatchSize, sparseInput);
+    return new TrainConfig(model, hidden, latent, e, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, seed, evalBatchSize);
   }
 
   public TrainConfig withSeed(long s) {
-    return new TrainConfig(model, hidden, latent, epochs, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, s, evalBatchSize, sparseInput);
+    return new TrainConfig(model, hidden, latent, epochs, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, s, evalBatchSize);
   }
 
   public TrainConfig withBatchSize(int b) {
-    return new TrainConfig(model, hidden, latent, epochs, b, learningRate, inputDropout, annealCap, totalAnnealSteps, 0.01 / b, seed, evalBatchSize, sparseInput);
+    return new TrainConfig(model, hidden, latent, epochs, b, learningRate, inputDropout, annealCap, totalAnnealSteps, 0.01 / b, seed, evalBatchSize);
   }
 
   public TrainConfig withAnnealing(double cap, long steps) {
-    return new TrainConfig(model, hidden, latent, epochs, batchSize, learningRate, inputDropout, cap, steps, daeL2, seed, evalBatchSize, sparseInput);
+    return new TrainConfig(model, hidden, latent, epochs, batchSize, learningRate, inputDropout, cap, steps, daeL2, seed, evalBatchSize);
   }
 
   public TrainConfig withLayers(int[] h, int l) {
-    return new TrainConfig(model, h, l, epochs, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, seed, evalBatchSize, sparseInput);
-  }
-
-  public TrainConfig withSparseInput(boolean sparse) {
-    return new TrainConfig(model, hidden, latent, epochs, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, seed, evalBatchSize, sparse);
+    return new TrainConfig(model, h, l, epochs, batchSize, learningRate, inputDropout, annealCap, totalAnnealSteps, daeL2, seed, evalBatchSize);
   }
 
   /** β for the given number of completed updates: min(cap, step / total). */
@@ -88,7 +82,6 @@ public record TrainConfig(
       m.put("l2", daeL2);
     }
     m.put("seed", seed);
-    m.put("sparseInput", sparseInput);
     return m;
   }
 }
