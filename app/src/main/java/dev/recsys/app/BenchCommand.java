@@ -74,7 +74,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
       DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
       System.out.printf("train step: %s, %d items, batch %d, %s%n", model, items, batch, cpu());
-      TrainConfig cfg = TrainConfig.paper(ModelType.parse(model)).withBatchSize(batch);
+      TrainConfig cfg = TrainConfig.builder(ModelType.parse(model)).batchSize(batch).build();
       try (MultTrainer t = new MultTrainer(cfg, items, Device.cpu())) {
         SplittableRandom rnd = new SplittableRandom(1);
         List<List<int[]>> batches = new ArrayList<>();

@@ -200,10 +200,11 @@ public final class Demo {
   }
 
   private static Path train(Path ratings, int heldOut, Path out, ModelType type, int epochs, long seed) throws Exception {
-    TrainConfig cfg = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(seed);
+    TrainConfig.Builder settings = TrainConfig.builder(type).epochs(epochs).batchSize(100).seed(seed);
     if (type == ModelType.VAE) {
-      cfg = cfg.withLayers(new int[] {200}, 64).withAnnealing(0.2, 2000);
+      settings.hidden(200).latent(64).annealing(0.2, 2000);
     }
+    TrainConfig cfg = settings.build();
     TrainRunner.Options opts = new TrainRunner.Options(ratings, null, Preprocessor.Options.paper(heldOut, seed), true, cfg,
         Device.cpu(), out, List.of(), new MultTrainer.Listener() {});
     return TrainRunner.run(opts).bundle();

@@ -62,7 +62,7 @@ class MovieLensQualityTest {
     }
     assertThat(ease.ndcg100()).isGreaterThan(pop.ndcg100() + 0.05);
     // batch 100: 539 training users make 6 updates an epoch, enough for a short run to learn
-    try (MultTrainer t = new MultTrainer(TrainConfig.paper(ModelType.DAE).withEpochs(30).withBatchSize(100), split.numItems(), Device.cpu())) {
+    try (MultTrainer t = new MultTrainer(TrainConfig.builder(ModelType.DAE).epochs(30).batchSize(100).build(), split.numItems(), Device.cpu())) {
       MultTrainer.Outcome out = t.fit(split, null, new MultTrainer.Listener() {});
       t.loadWeights(out.bestWeights());
       Metrics dae = t.evaluate(split.testTr(), split.testTe());

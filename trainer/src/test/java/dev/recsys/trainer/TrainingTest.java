@@ -33,8 +33,8 @@ class TrainingTest {
   }
 
   static TrainConfig small(ModelType type, int epochs) {
-    TrainConfig c = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(5);
-    return type == ModelType.VAE ? c.withLayers(new int[] {64}, 16).withAnnealing(0.2, 200) : c.withLayers(new int[0], 32);
+    TrainConfig.Builder c = TrainConfig.builder(type).epochs(epochs).batchSize(100).seed(5);
+    return (type == ModelType.VAE ? c.hidden(64).latent(16).annealing(0.2, 200) : c.latent(32)).build();
   }
 
   @ParameterizedTest

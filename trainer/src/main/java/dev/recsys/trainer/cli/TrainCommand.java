@@ -94,9 +94,12 @@ public final class TrainCommand implements Callable<Integer> {
     DjlRuntime.configure(null, device.threads());
     Device dev = DjlRuntime.device(device.device);
     ModelType type = ModelType.parse(model);
-    TrainConfig cfg = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(batchSize).withSeed(seed)
-        .withAnnealing(annealCap, annealSteps)
-        .withLayers(hidden != null ? hidden : TrainConfig.paper(type).hidden(), latent);
+    TrainConfig.Builder settings =
+        TrainConfig.builder(type).epochs(epochs).batchSize(batchSize).seed(seed).annealing(annealCap, annealSteps).latent(latent);
+    if (hidden != null) {
+      settings.hidden(hidden);
+    }
+    TrainConfig cfg = settings.build();
     TrainRunner.Result r =
         TrainRunner.run(
             new TrainRunner.Options(
