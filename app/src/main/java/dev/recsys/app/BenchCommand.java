@@ -9,7 +9,7 @@ import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
 import dev.recsys.trainer.data.Preprocessor;
-import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -75,7 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
       DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
       System.out.printf("train step: %s, %d items, batch %d, %s%n", model, items, batch, cpu());
       TrainConfig cfg = TrainConfig.builder(ModelType.parse(model)).batchSize(batch).build();
-      try (MultTrainer t = new MultTrainer(cfg, items, Device.cpu())) {
+      try (AutoencoderTrainer t = new AutoencoderTrainer(cfg, items, Device.cpu())) {
         SplittableRandom rnd = new SplittableRandom(1);
         List<List<int[]>> batches = new ArrayList<>();
         for (int b = 0; b < steps + 3; b++) {

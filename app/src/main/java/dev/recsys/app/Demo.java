@@ -20,10 +20,10 @@ import dev.recsys.model.movielens.MovieLensReader;
 import dev.recsys.model.movielens.Movies;
 import dev.recsys.model.movielens.SyntheticMovieLens;
 import dev.recsys.model.registry.ModelRegistry;
-import dev.recsys.trainer.TrainRunner;
+import dev.recsys.trainer.TrainingPipeline;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.registry.ModelAnnouncer;
-import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.io.BufferedWriter;
 import java.io.PrintStream;
@@ -205,9 +205,9 @@ public final class Demo {
       settings.hidden(200).latent(64).annealing(0.2, 2000);
     }
     TrainConfig cfg = settings.build();
-    TrainRunner.Options opts = new TrainRunner.Options(ratings, null, Preprocessor.Options.paper(heldOut, seed), true, cfg,
-        Device.cpu(), out, List.of(), new MultTrainer.Listener() {});
-    return TrainRunner.run(opts).bundle();
+    TrainingPipeline.Options opts = new TrainingPipeline.Options(ratings, null, Preprocessor.Options.paper(heldOut, seed), true, cfg,
+        Device.cpu(), out, List.of(), new AutoencoderTrainer.Listener() {});
+    return TrainingPipeline.run(opts).bundle();
   }
 
   /** The file's userIds, sorted. */

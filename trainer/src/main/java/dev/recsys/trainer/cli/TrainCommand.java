@@ -3,7 +3,7 @@ package dev.recsys.trainer.cli;
 import ai.djl.Device;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.ModelType;
-import dev.recsys.trainer.TrainRunner;
+import dev.recsys.trainer.TrainingPipeline;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.model.registry.ModelRegistry;
@@ -16,7 +16,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code recsys train}: the stable contract {@code train --split DIR --model vae|dae --out DIR}. */
+/**
+ * {@code recsys train}, the command line of {@link TrainingPipeline}: flags in, one pipeline run,
+ * a summary out, and optionally the bundle published. The stable contract is {@code train --split
+ * DIR --model vae|dae --out DIR}.
+ */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
@@ -74,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--ease-lambdas", split = ",", description = "EASE lambda grid tuned on validation (default: 50,100,200,500,1000,2000)")
-  List<Double> easeLambdas = TrainRunner.DEFAULT_EASE_LAMBDAS;
+  List<Double> easeLambdas = TrainingPipeline.DEFAULT_EASE_LAMBDAS;
 
   @Option(names = "--no-ease", description = "Skip the EASE baseline")
   boolean noEase;
@@ -100,9 +104,9 @@ public final class TrainCommand implements Callable<Integer> {
       settings.hidden(hidden);
     }
     TrainConfig cfg = settings.build();
-    TrainRunner.Result r =
-        TrainRunner.run(
-            new TrainRunner.Options(
+    TrainingPipeline.Result r =
+        TrainingPipeline.run(
+            new TrainingPipeline.Options(
                 input.ratings, input.split, Preprocessor.Options.paper(heldOut, splitSeed), skipBadRows, cfg, dev,
                 out, noEase ? List.of() : easeLambdas, new ConsoleProgress(epochs, !noProgress, System.out)));
     Metrics t = r.test();

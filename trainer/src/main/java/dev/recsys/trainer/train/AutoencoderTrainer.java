@@ -33,15 +33,18 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Trains Mult-VAE or Mult-DAE with the reference's loop: shuffle the training users each epoch,
- * batches of 500, the sparse first layer, Adam, β-annealing for the VAE, validation NDCG@100 after
- * every epoch, and the best epoch's weights kept.
+ * The training loop of one Mult-VAE or Mult-DAE model on one split; {@link
+ * dev.recsys.trainer.TrainingPipeline} runs it as one phase of a whole run.
+ *
+ * <p>It follows the reference's loop: shuffle the training users each epoch, batches of 500, the
+ * sparse first layer, Adam, β-annealing for the VAE, validation NDCG@100 after every epoch, and the
+ * best epoch's weights kept.
  *
  * <p>Loss per batch, as in the reference: neg_ll = −mean_u Σ_i x_ui · log softmax(logits_u)_i
  * computed only at the user's items (x is binary), plus β · mean_u KL(q(z|x_u) ‖ N(0, I)) for the
  * VAE, or λ Σ‖W‖² over the weight matrices for the DAE.
  */
-public final class MultTrainer implements AutoCloseable {
+public final class AutoencoderTrainer implements AutoCloseable {
 
   /** Hears about progress. */
   public interface Listener {
@@ -66,7 +69,7 @@ public final class MultTrainer implements AutoCloseable {
   private long updates;
   private SplittableRandom dropoutRng;
 
-  public MultTrainer(TrainConfig cfg, int numItems, Device device) {
+  public AutoencoderTrainer(TrainConfig cfg, int numItems, Device device) {
     this.cfg = cfg;
     this.arch = new Architecture(cfg.model(), numItems, cfg.hidden(), cfg.latent());
     this.manager = NDManager.newBaseManager(device);

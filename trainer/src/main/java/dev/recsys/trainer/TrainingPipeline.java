@@ -20,7 +20,7 @@ import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.trainer.eval.Popularity;
 import dev.recsys.trainer.report.Plots;
 import dev.recsys.trainer.train.EpochStats;
-import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,15 +36,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One training run, end to end: data → split → training with validation → test metrics and
- * baselines → bundle, {@code report.json}, {@code report.md} and plots in the output directory.
+ * One training run, end to end, around {@link AutoencoderTrainer}'s training loop; {@link
+ * dev.recsys.trainer.cli.TrainCommand} is its command line. Data → split → training with
+ * validation → test metrics and baselines → bundle, {@code report.json}, {@code report.md} and
+ * plots in the output directory.
  *
  * <p>Output layout: {@code split/} (the reference layout), {@code checkpoint/}, {@code bundle/},
  * {@code report.json}, {@code report.md}, {@code loss.png}, {@code validation.png}.
  */
-public final class TrainRunner {
+public final class TrainingPipeline {
 
-  private static final Logger LOG = LoggerFactory.getLogger(TrainRunner.class);
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingPipeline.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** EASE's λ grid, tuned on validation NDCG@100. */
@@ -70,12 +72,12 @@ public final class TrainRunner {
       Device device,
       Path out,
       List<Double> easeLambdas,
-      MultTrainer.Listener listener) {}
+      AutoencoderTrainer.Listener listener) {}
 
   /** The run's result; {@code report} is what report.json holds. */
   public record Result(Path bundle, Map<String, Object> report, Metrics test) {}
 
-  private TrainRunner() {}
+  private TrainingPipeline() {}
 
   public static Result run(Options o) throws IOException {
     Files.createDirectories(o.out());
@@ -110,12 +112,12 @@ public final class TrainRunner {
 
     TrainConfig cfg = o.train();
     long t1 = System.nanoTime();
-    MultTrainer.Outcome outcome;
+    AutoencoderTrainer.Outcome outcome;
     Metrics test;
     Metrics validation;
     ModelType type = cfg.model();
     Path bundleDir = o.out().resolve("bundle");
-    try (MultTrainer trainer = new MultTrainer(cfg, split.numItems(), o.device())) {
+    try (AutoencoderTrainer trainer = new AutoencoderTrainer(cfg, split.numItems(), o.device())) {
       outcome = trainer.fit(split, o.out().resolve("checkpoint"), o.listener());
       trainer.loadWeights(outcome.bestWeights());
       validation = trainer.evaluate(split.valTr(), split.valTe());
