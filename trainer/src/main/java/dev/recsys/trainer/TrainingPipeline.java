@@ -3,14 +3,12 @@ package dev.recsys.trainer;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.recsys.model.FileTrees;
-import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.ItemVocabulary;
 import dev.recsys.model.bundle.ModelBundle;
-import dev.recsys.model.bundle.Tensor;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.data.SplitData;
 import dev.recsys.trainer.data.SplitIO;
@@ -19,8 +17,9 @@ import dev.recsys.trainer.eval.Evaluator;
 import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.trainer.eval.Popularity;
 import dev.recsys.trainer.report.Plots;
-import dev.recsys.trainer.train.EpochStats;
+import dev.recsys.trainer.report.TrainingReport;
 import dev.recsys.trainer.train.AutoencoderTrainer;
+import dev.recsys.trainer.train.EpochStats;
 import dev.recsys.trainer.train.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,9 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One training run, end to end, around {@link AutoencoderTrainer}'s training loop; {@link
- * dev.recsys.trainer.cli.TrainCommand} is its command line. Data → split → training with
- * validation → test metrics and baselines → bundle, {@code report.json}, {@code report.md} and
- * plots in the output directory.
+ * dev.recsys.trainer.cli.TrainCommand} is its command line. The phases, one method each: split
+ * (read one, or make one from ratings), train (with validation every epoch), evaluate (the best
+ * epoch's weights), baselines (popularity and EASE), bundle, and report ({@link TrainingReport}
+ * as {@code report.json} and {@code report.md}, and the plots).
  *
  * <p>Output layout: {@code split/} (the reference layout), {@code checkpoint/}, {@code bundle/},
  * {@code report.json}, {@code report.md}, {@code loss.png}, {@code validation.png}.
@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
 public final class TrainingPipeline {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainingPipeline.class);
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** EASE's λ grid, tuned on validation NDCG@100. */
   public static final List<Double> DEFAULT_EASE_LAMBDAS = List.of(50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0);
@@ -75,115 +75,96 @@ public final class TrainingPipeline {
       AutoencoderTrainer.Listener listener) {}
 
   /** The run's result; {@code report} is what report.json holds. */
-  public record Result(Path bundle, Map<String, Object> report, Metrics test) {}
+  public record Result(Path bundle, TrainingReport report) {}
+
+  /** The trained model's history and best weights, and how those weights do. */
+  private record Trained(AutoencoderTrainer.Outcome outcome, Metrics validation, Metrics test) {}
+
+  /** The split and its summary for the report. */
+  private record Data(SplitData split, TrainingReport.DataSummary summary) {}
 
   private TrainingPipeline() {}
 
   public static Result run(Options o) throws IOException {
     Files.createDirectories(o.out());
-    Map<String, Object> data = new LinkedHashMap<>();
     long t0 = System.nanoTime();
-    SplitData split;
-    if (o.split() != null) {
-      split = SplitIO.read(o.split());
-      data.put("source", o.split().toString());
-    } else {
-      Preprocessor.Result p = Preprocessor.run(o.ratings(), o.preprocess(), o.skipBadRows());
-      split = p.split();
-      SplitIO.write(o.out().resolve("split"), split);
-      data.put("source", o.ratings().toString());
-      data.put("ratings", p.stats().ratings());
-      data.put("badRowsSkipped", p.stats().badRows());
-      data.put("positives", p.stats().positives());
-      data.put("users", p.stats().users());
-      data.put("usersWithEnoughPositives", p.stats().keptUsers());
-      data.put("heldOutUsersPerSplit", o.preprocess().heldOutUsers());
-      data.put("splitSeed", o.preprocess().seed());
-    }
+    Data data = split(o);
     double preprocessSeconds = seconds(t0);
-    data.put("items", split.numItems());
-    data.put("trainUsers", split.train().rows());
-    data.put("trainInteractions", split.train().nnz());
-    data.put("validationUsers", split.valTr().rows());
-    data.put("testUsers", split.testTr().rows());
-    String fingerprint = split.fingerprint();
-    data.put("fingerprint", fingerprint);
-    LOG.info("data: {}", split.describe());
+    LOG.info("data: {}", data.split().describe());
 
-    TrainConfig cfg = o.train();
     long t1 = System.nanoTime();
-    AutoencoderTrainer.Outcome outcome;
-    Metrics test;
-    Metrics validation;
-    ModelType type = cfg.model();
-    Path bundleDir = o.out().resolve("bundle");
-    try (AutoencoderTrainer trainer = new AutoencoderTrainer(cfg, split.numItems(), o.device())) {
-      outcome = trainer.fit(split, o.out().resolve("checkpoint"), o.listener());
-      trainer.loadWeights(outcome.bestWeights());
-      validation = trainer.evaluate(split.valTr(), split.valTe());
-      test = trainer.evaluate(split.testTr(), split.testTe());
-    }
+    Trained trained = train(o, data.split());
     double trainSeconds = seconds(t1);
 
     long t2 = System.nanoTime();
-    Metrics popTest = Evaluator.evaluate(split.testTr(), split.testTe(), new Popularity(split.train()), cfg.evalBatchSize());
-    Metrics popVal = Evaluator.evaluate(split.valTr(), split.valTe(), new Popularity(split.train()), cfg.evalBatchSize());
-    Map<String, Object> baselines = new LinkedHashMap<>();
-    baselines.put("popularity", withValidation(popTest, popVal, null));
-    double easeValBest = 0;
-    if (!o.easeLambdas().isEmpty()) {
-      Map<String, Object> ease = ease(split, o.easeLambdas(), o.device(), cfg.evalBatchSize());
-      easeValBest = (double) ((Map<?, ?>) ease.get("validation")).get("ndcg@100");
-      baselines.put("ease", ease);
-    }
+    TrainingReport.Baselines baselines = baselines(data.split(), o.easeLambdas(), o.device(), o.train().evalBatchSize());
     double baselineSeconds = seconds(t2);
 
-    Map<String, Object> metrics = new LinkedHashMap<>();
-    metrics.put("test.ndcg@100", test.ndcg100());
-    metrics.put("test.recall@20", test.recall20());
-    metrics.put("test.recall@50", test.recall50());
-    metrics.put("validation.ndcg@100", validation.ndcg100());
-    writeBundle(bundleDir, split, cfg, fingerprint, metrics, outcome.bestWeights());
+    Path bundleDir = o.out().resolve("bundle");
+    writeBundle(bundleDir, data, o.train(), trained);
 
-    Map<String, Object> report = new LinkedHashMap<>();
-    report.put("model", type.id());
-    report.put("test", test.toMap());
-    report.put("validation", validation.toMap());
-    report.put("bestEpoch", outcome.bestEpoch());
-    report.put("epochs", outcome.history().size());
-    report.put("baselines", baselines);
-    report.put("data", data);
-    Map<String, Object> timings = new LinkedHashMap<>();
-    timings.put("preprocessSeconds", preprocessSeconds);
-    timings.put("trainSeconds", trainSeconds);
-    timings.put("meanEpochSeconds", outcome.history().stream().mapToDouble(EpochStats::seconds).average().orElse(0));
-    timings.put("baselineSeconds", baselineSeconds);
-    timings.put("device", o.device().toString());
-    report.put("timings", timings);
-    report.put("config", cfg.toMap());
-    report.put("bundle", bundleDir.toString());
-    report.put("history", outcome.history());
-    report.put("createdAt", Instant.now().toString());
-    JSON.writeValue(o.out().resolve("report.json").toFile(), report);
-    Files.writeString(o.out().resolve("report.md"), markdown(report, test, popTest, baselines));
-    String title = "Mult-" + type.name() + " on " + split.numItems() + " items";
-    Plots.losses(o.out().resolve("loss.png"), title + ": training loss", outcome.history());
-    Plots.validation(o.out().resolve("validation.png"), title + ": validation NDCG@100", outcome.history(),
-        outcome.bestEpoch(), popVal.ndcg100(), easeValBest);
-    return new Result(bundleDir, report, test);
+    List<EpochStats> history = trained.outcome().history();
+    TrainingReport.Timings timings =
+        new TrainingReport.Timings(
+            preprocessSeconds, trainSeconds, history.stream().mapToDouble(EpochStats::seconds).average().orElse(0),
+            baselineSeconds, o.device().toString());
+    TrainingReport report =
+        new TrainingReport(
+            o.train().model().id(), trained.test(), trained.validation(), trained.outcome().bestEpoch(), history.size(),
+            baselines, data.summary(), timings, o.train().hyperparameters(), bundleDir.toString(), history,
+            Instant.now().toString());
+    writeReport(o.out(), report);
+    return new Result(bundleDir, report);
   }
 
-  private static Map<String, Object> ease(SplitData split, List<Double> lambdas, Device device, int batch) {
+  /** Reads the split, or makes it from the ratings and keeps it in {@code out/split}. */
+  private static Data split(Options o) throws IOException {
+    if (o.split() != null) {
+      SplitData split = SplitIO.read(o.split());
+      return new Data(split, TrainingReport.DataSummary.of(o.split().toString(), split));
+    }
+    Preprocessor.Result p = Preprocessor.run(o.ratings(), o.preprocess(), o.skipBadRows());
+    SplitIO.write(o.out().resolve("split"), p.split());
+    return new Data(p.split(), TrainingReport.DataSummary.of(o.ratings().toString(), p, o.preprocess()));
+  }
+
+  /** Trains (resuming from {@code out/checkpoint} if it can) and evaluates the best epoch's weights. */
+  private static Trained train(Options o, SplitData split) throws IOException {
+    try (AutoencoderTrainer trainer = new AutoencoderTrainer(o.train(), split.numItems(), o.device())) {
+      AutoencoderTrainer.Outcome outcome = trainer.fit(split, o.out().resolve("checkpoint"), o.listener());
+      return evaluate(trainer, outcome, split);
+    }
+  }
+
+  private static Trained evaluate(AutoencoderTrainer trainer, AutoencoderTrainer.Outcome outcome, SplitData split) {
+    trainer.loadWeights(outcome.bestWeights());
+    Metrics validation = trainer.evaluate(split.valTr(), split.valTe());
+    Metrics test = trainer.evaluate(split.testTr(), split.testTe());
+    return new Trained(outcome, validation, test);
+  }
+
+  /** Popularity, and EASE unless {@code easeLambdas} is empty. */
+  private static TrainingReport.Baselines baselines(SplitData split, List<Double> easeLambdas, Device device, int batch) {
+    Popularity popularity = new Popularity(split.train());
+    TrainingReport.Baseline pop =
+        TrainingReport.Baseline.untuned(
+            Evaluator.evaluate(split.testTr(), split.testTe(), popularity, batch),
+            Evaluator.evaluate(split.valTr(), split.valTe(), popularity, batch));
+    return new TrainingReport.Baselines(pop, easeLambdas.isEmpty() ? null : ease(split, easeLambdas, device, batch));
+  }
+
+  /** EASE with the λ of the grid that does best on validation NDCG@100. */
+  private static TrainingReport.Baseline ease(SplitData split, List<Double> lambdas, Device device, int batch) {
     double bestLambda = lambdas.get(0);
     Metrics bestVal = null;
-    List<Map<String, Object>> grid = new ArrayList<>();
     Metrics test = null;
+    List<TrainingReport.LambdaScore> grid = new ArrayList<>();
     try (NDManager m = NDManager.newBaseManager(device)) {
       NDArray gram = Ease.gram(m, split.train());
       for (double lambda : lambdas) {
         try (Ease ease = Ease.fit(gram, lambda, device)) {
           Metrics val = Evaluator.evaluate(split.valTr(), split.valTe(), ease, batch);
-          grid.add(Map.of("lambda", lambda, "validation.ndcg@100", val.ndcg100()));
+          grid.add(new TrainingReport.LambdaScore(lambda, val.ndcg100()));
           LOG.info("EASE λ={} validation NDCG@100 {}", lambda, String.format("%.4f", val.ndcg100()));
           if (bestVal == null || val.ndcg100() > bestVal.ndcg100()) {
             bestVal = val;
@@ -193,24 +174,12 @@ public final class TrainingPipeline {
         }
       }
     }
-    Map<String, Object> out = withValidation(test, bestVal, bestLambda);
-    out.put("lambdaGrid", grid);
-    return out;
+    return TrainingReport.Baseline.tuned(test, bestVal, bestLambda, grid);
   }
 
-  private static Map<String, Object> withValidation(Metrics test, Metrics val, Double lambda) {
-    Map<String, Object> m = new LinkedHashMap<>(test.toMap());
-    m.put("validation", val.toMap());
-    if (lambda != null) {
-      m.put("lambda", lambda);
-    }
-    return m;
-  }
-
-  private static void writeBundle(
-      Path dir, SplitData split, TrainConfig cfg, String fingerprint, Map<String, Object> metrics, Map<String, Tensor> weights)
-      throws IOException {
+  private static void writeBundle(Path dir, Data data, TrainConfig cfg, Trained trained) throws IOException {
     FileTrees.deleteRecursively(dir); // a re-run replaces the bundle of the previous one
+    SplitData split = data.split();
     long[] counts = split.train().columnCounts();
     List<BundleManifest.PopularItem> popularity =
         IntStream.range(0, counts.length)
@@ -219,38 +188,28 @@ public final class TrainingPipeline {
             .limit(1000)
             .map(i -> new BundleManifest.PopularItem(split.movieIds()[i], counts[i]))
             .toList();
-    Map<String, Double> numeric = new LinkedHashMap<>();
-    metrics.forEach((k, v) -> numeric.put(k, ((Number) v).doubleValue()));
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("test.ndcg@100", trained.test().ndcg100());
+    metrics.put("test.recall@20", trained.test().recall20());
+    metrics.put("test.recall@50", trained.test().recall50());
+    metrics.put("validation.ndcg@100", trained.validation().ndcg100());
+    Map<String, Object> hyperParameters = JSON.convertValue(cfg.hyperparameters(), new TypeReference<LinkedHashMap<String, Object>>() {});
     BundleManifest manifest =
         new BundleManifest(
-            BundleManifest.FORMAT_VERSION, cfg.model().id(), split.numItems(), cfg.hidden(), cfg.latent(), cfg.toMap(),
-            fingerprint, numeric, popularity, Instant.now().toString(), null);
-    ModelBundle.write(dir, manifest, new ItemVocabulary(split.movieIds()), weights);
+            BundleManifest.FORMAT_VERSION, cfg.model().id(), split.numItems(), cfg.hidden(), cfg.latent(), hyperParameters,
+            data.summary().fingerprint(), metrics, popularity, Instant.now().toString(), null);
+    ModelBundle.write(dir, manifest, new ItemVocabulary(split.movieIds()), trained.outcome().bestWeights());
   }
 
-  private static String markdown(Map<String, Object> report, Metrics test, Metrics pop, Map<String, Object> baselines) {
-    StringBuilder md = new StringBuilder();
-    md.append("# Training report: Mult-").append(report.get("model").toString().toUpperCase()).append("\n\n");
-    md.append("| model | NDCG@100 | Recall@20 | Recall@50 |\n|---|---|---|---|\n");
-    md.append(row("Mult-" + report.get("model").toString().toUpperCase() + " (best epoch " + report.get("bestEpoch") + ")", test));
-    md.append(row("popularity", pop));
-    Object ease = baselines.get("ease");
-    if (ease instanceof Map<?, ?> e) {
-      md.append(String.format("| EASE (λ=%s) | %.4f | %.4f | %.4f |%n", e.get("lambda"), e.get("ndcg@100"), e.get("recall@20"), e.get("recall@50")));
-    }
-    md.append("\nTest users scored: ").append(test.users()).append(".\n\n## Data\n\n");
-    ((Map<?, ?>) report.get("data")).forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
-    md.append("\n## Timings\n\n");
-    ((Map<?, ?>) report.get("timings")).forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
-    md.append("\n## Settings\n\n");
-    ((Map<?, ?>) report.get("config")).forEach(
-        (k, v) -> md.append("- ").append(k).append(": ").append(v instanceof int[] a ? java.util.Arrays.toString(a) : v).append('\n'));
-    md.append("\n![loss](loss.png)\n\n![validation](validation.png)\n");
-    return md.toString();
-  }
-
-  private static String row(String name, Metrics m) {
-    return String.format("| %s | %.4f | %.4f | %.4f |%n", name, m.ndcg100(), m.recall20(), m.recall50());
+  /** report.json, report.md and the two plots. */
+  private static void writeReport(Path out, TrainingReport report) throws IOException {
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("report.json").toFile(), report);
+    Files.writeString(out.resolve("report.md"), report.markdown());
+    String title = "Mult-" + report.model().toUpperCase() + " on " + report.data().items() + " items";
+    Plots.losses(out.resolve("loss.png"), title + ": training loss", report.history());
+    TrainingReport.Baseline ease = report.baselines().ease();
+    Plots.validation(out.resolve("validation.png"), title + ": validation NDCG@100", report.history(), report.bestEpoch(),
+        report.baselines().popularity().validation().ndcg100(), ease == null ? 0 : ease.validation().ndcg100());
   }
 
   private static double seconds(long since) {

@@ -1,8 +1,7 @@
 package dev.recsys.trainer.train;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.recsys.model.ModelType;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Training settings. The defaults are the paper's and the reference code's; {@link #builder}
@@ -112,23 +111,28 @@ public record TrainConfig(
     return Math.min(annealCap, (double) updates / totalAnnealSteps);
   }
 
-  /** For the manifest and report. */
-  public Map<String, Object> toMap() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("model", model.id());
-    m.put("hidden", hidden);
-    m.put("latent", latent);
-    m.put("epochs", epochs);
-    m.put("batchSize", batchSize);
-    m.put("learningRate", learningRate);
-    m.put("inputDropout", inputDropout);
-    if (model == ModelType.VAE) {
-      m.put("annealCap", annealCap);
-      m.put("totalAnnealSteps", totalAnnealSteps);
-    } else {
-      m.put("l2", daeL2);
-    }
-    m.put("seed", seed);
-    return m;
+  /**
+   * The settings as report.json, the bundle manifest and the checkpoint record them: the VAE's
+   * annealing or the DAE's L2, whichever the model uses.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Hyperparameters(
+      String model,
+      int[] hidden,
+      int latent,
+      int epochs,
+      int batchSize,
+      double learningRate,
+      float inputDropout,
+      Double annealCap,
+      Long totalAnnealSteps,
+      Double l2,
+      long seed) {}
+
+  public Hyperparameters hyperparameters() {
+    boolean vae = model == ModelType.VAE;
+    return new Hyperparameters(
+        model.id(), hidden, latent, epochs, batchSize, learningRate, inputDropout, vae ? annealCap : null,
+        vae ? totalAnnealSteps : null, vae ? null : daeL2, seed);
   }
 }
