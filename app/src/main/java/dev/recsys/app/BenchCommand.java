@@ -9,7 +9,7 @@ import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
 import dev.recsys.trainer.data.Preprocessor;
-import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -74,26 +74,24 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
       DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
       System.out.printf("train step: %s, %d items, batch %d, %s%n", model, items, batch, cpu());
-      for (boolean sparse : new boolean[] {true, false}) {
-        TrainConfig cfg = TrainConfig.paper(ModelType.parse(model)).withBatchSize(batch).withSparseInput(sparse);
-        try (MultTrainer t = new MultTrainer(cfg, items, Device.cpu())) {
-          SplittableRandom rnd = new SplittableRandom(1);
-          List<List<int[]>> batches = new ArrayList<>();
-          for (int b = 0; b < steps + 3; b++) {
-            batches.add(users(batch, items, rnd));
-          }
-          double[] ms = new double[steps];
-          for (int b = 0; b < steps + 3; b++) {
-            long t0 = System.nanoTime();
-            t.step(batches.get(b));
-            if (b >= 3) { // 3 warm-up steps
-              ms[b - 3] = (System.nanoTime() - t0) / 1e6;
-            }
-          }
-          Arrays.sort(ms);
-          System.out.printf("  %-6s first layer: mean %.0f ms, median %.0f ms, min %.0f ms per step%n", sparse ? "sparse" : "dense",
-              Arrays.stream(ms).average().orElse(0), ms[ms.length / 2], ms[0]);
+      TrainConfig cfg = TrainConfig.builder(ModelType.parse(model)).batchSize(batch).build();
+      try (AutoencoderTrainer t = new AutoencoderTrainer(cfg, items, Device.cpu())) {
+        SplittableRandom rnd = new SplittableRandom(1);
+        List<List<int[]>> batches = new ArrayList<>();
+        for (int b = 0; b < steps + 3; b++) {
+          batches.add(users(batch, items, rnd));
         }
+        double[] ms = new double[steps];
+        for (int b = 0; b < steps + 3; b++) {
+          long t0 = System.nanoTime();
+          t.step(batches.get(b));
+          if (b >= 3) { // 3 warm-up steps
+            ms[b - 3] = (System.nanoTime() - t0) / 1e6;
+          }
+        }
+        Arrays.sort(ms);
+        System.out.printf("  mean %.0f ms, median %.0f ms, min %.0f ms per step%n",
+            Arrays.stream(ms).average().orElse(0), ms[ms.length / 2], ms[0]);
       }
       return 0;
     }

@@ -20,10 +20,10 @@ import dev.recsys.model.movielens.MovieLensReader;
 import dev.recsys.model.movielens.Movies;
 import dev.recsys.model.movielens.SyntheticMovieLens;
 import dev.recsys.model.registry.ModelRegistry;
-import dev.recsys.trainer.TrainRunner;
+import dev.recsys.trainer.TrainingPipeline;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.registry.ModelAnnouncer;
-import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.io.BufferedWriter;
 import java.io.PrintStream;
@@ -231,13 +231,14 @@ public final class Demo {
   }
 
   private static Path train(Path ratings, int heldOut, Path out, ModelType type, int epochs, long seed) throws Exception {
-    TrainConfig cfg = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(seed);
+    TrainConfig.Builder settings = TrainConfig.builder(type).epochs(epochs).batchSize(100).seed(seed);
     if (type == ModelType.VAE) {
-      cfg = cfg.withLayers(new int[] {200}, 64).withAnnealing(0.2, 2000);
+      settings.hidden(200).latent(64).annealing(0.2, 2000);
     }
-    TrainRunner.Options opts = new TrainRunner.Options(ratings, null, Preprocessor.Options.paper(heldOut, seed), true, cfg,
-        Device.cpu(), out, List.of(), new MultTrainer.Listener() {});
-    return TrainRunner.run(opts).bundle();
+    TrainConfig cfg = settings.build();
+    TrainingPipeline.Options opts = new TrainingPipeline.Options(ratings, null, Preprocessor.Options.paper(heldOut, seed), true, cfg,
+        Device.cpu(), out, List.of(), new AutoencoderTrainer.Listener() {});
+    return TrainingPipeline.run(opts).bundle();
   }
 
   /** The file's userIds, sorted. */

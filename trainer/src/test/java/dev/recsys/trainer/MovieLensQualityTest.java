@@ -13,7 +13,7 @@ import dev.recsys.trainer.eval.Ease;
 import dev.recsys.trainer.eval.Evaluator;
 import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.trainer.eval.Popularity;
-import dev.recsys.trainer.train.MultTrainer;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,8 +62,8 @@ class MovieLensQualityTest {
     }
     assertThat(ease.ndcg100()).isGreaterThan(pop.ndcg100() + 0.05);
     // batch 100: 539 training users make 6 updates an epoch, enough for a short run to learn
-    try (MultTrainer t = new MultTrainer(TrainConfig.paper(ModelType.DAE).withEpochs(30).withBatchSize(100), split.numItems(), Device.cpu())) {
-      MultTrainer.Outcome out = t.fit(split, null, new MultTrainer.Listener() {});
+    try (AutoencoderTrainer t = new AutoencoderTrainer(TrainConfig.builder(ModelType.DAE).epochs(30).batchSize(100).build(), split.numItems(), Device.cpu())) {
+      AutoencoderTrainer.Outcome out = t.fit(split, null, new AutoencoderTrainer.Listener() {});
       t.loadWeights(out.bestWeights());
       Metrics dae = t.evaluate(split.testTr(), split.testTe());
       assertThat(dae.ndcg100()).as("DAE %s vs popularity %s", dae, pop).isGreaterThan(pop.ndcg100());

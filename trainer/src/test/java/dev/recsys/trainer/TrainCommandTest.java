@@ -41,6 +41,9 @@ class TrainCommandTest {
       assertTrue(r.get("baselines").get("ease").get(m).asDouble() > 0);
     }
     assertEquals(3, r.get("history").size());
+    assertEquals(0.01 / 100, r.get("config").get("l2").asDouble(), 1e-15, "the DAE's L2 follows --batch-size");
+    assertEquals(2, r.get("baselines").get("ease").get("lambdaGrid").size());
+    assertEquals(150, r.get("data").get("items").asInt());
     assertTrue(Files.size(out.resolve("loss.png")) > 1000);
     assertTrue(Files.size(out.resolve("validation.png")) > 1000);
     assertTrue(Files.readString(out.resolve("report.md")).contains("| EASE"));

@@ -11,8 +11,8 @@ import dev.recsys.trainer.data.SplitData;
 import dev.recsys.trainer.eval.Evaluator;
 import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.trainer.eval.Popularity;
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.EpochStats;
-import dev.recsys.trainer.train.MultTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,15 +33,15 @@ class TrainingTest {
   }
 
   static TrainConfig small(ModelType type, int epochs) {
-    TrainConfig c = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(100).withSeed(5);
-    return type == ModelType.VAE ? c.withLayers(new int[] {64}, 16).withAnnealing(0.2, 200) : c.withLayers(new int[0], 32);
+    TrainConfig.Builder c = TrainConfig.builder(type).epochs(epochs).batchSize(100).seed(5);
+    return (type == ModelType.VAE ? c.hidden(64).latent(16).annealing(0.2, 200) : c.latent(32)).build();
   }
 
   @ParameterizedTest
   @EnumSource(ModelType.class)
   void lossDecreasesAndModelBeatsPopularity(ModelType type) throws Exception {
-    try (MultTrainer t = new MultTrainer(small(type, 15), data.numItems(), Device.cpu())) {
-      MultTrainer.Outcome out = t.fit(data, null, new MultTrainer.Listener() {});
+    try (AutoencoderTrainer t = new AutoencoderTrainer(small(type, 15), data.numItems(), Device.cpu())) {
+      AutoencoderTrainer.Outcome out = t.fit(data, null, new AutoencoderTrainer.Listener() {});
       List<EpochStats> h = out.history();
       assertEquals(15, h.size());
       assertThat(h.get(h.size() - 1).recon()).isLessThan(h.get(0).recon() * 0.97);
@@ -68,15 +68,15 @@ class TrainingTest {
   void resumeRestoresTheInterruptedRunAndTrainsOnlyWhatIsLeft() throws Exception {
     Path ckpt = tmp.resolve("ckpt");
     int batches = (data.train().rows() + 99) / 100;
-    MultTrainer.Outcome first;
+    AutoencoderTrainer.Outcome first;
     float[] interruptedLogits;
-    try (MultTrainer t = new MultTrainer(small(ModelType.VAE, 2), data.numItems(), Device.cpu())) {
-      first = t.fit(data, ckpt, new MultTrainer.Listener() {});
+    try (AutoencoderTrainer t = new AutoencoderTrainer(small(ModelType.VAE, 2), data.numItems(), Device.cpu())) {
+      first = t.fit(data, ckpt, new AutoencoderTrainer.Listener() {});
       interruptedLogits = exportFirst(t).data();
     }
     // nothing left to train: the resumed trainer is the interrupted one
-    try (MultTrainer t = new MultTrainer(small(ModelType.VAE, 2), data.numItems(), Device.cpu())) {
-      MultTrainer.Outcome again = t.fit(data, ckpt, new MultTrainer.Listener() {});
+    try (AutoencoderTrainer t = new AutoencoderTrainer(small(ModelType.VAE, 2), data.numItems(), Device.cpu())) {
+      AutoencoderTrainer.Outcome again = t.fit(data, ckpt, new AutoencoderTrainer.Listener() {});
       assertEquals(first.history(), again.history());
       assertEquals(first.bestEpoch(), again.bestEpoch());
       assertEquals(2L * batches, t.updates());
@@ -84,8 +84,8 @@ class TrainingTest {
       first.bestWeights().forEach((name, w) -> assertArrayEquals(w.data(), again.bestWeights().get(name).data(), name));
     }
     // one more epoch: only the third runs, on from the restored step count (β) and moments
-    try (MultTrainer t = new MultTrainer(small(ModelType.VAE, 3), data.numItems(), Device.cpu())) {
-      List<EpochStats> h = t.fit(data, ckpt, new MultTrainer.Listener() {}).history();
+    try (AutoencoderTrainer t = new AutoencoderTrainer(small(ModelType.VAE, 3), data.numItems(), Device.cpu())) {
+      List<EpochStats> h = t.fit(data, ckpt, new AutoencoderTrainer.Listener() {}).history();
       assertEquals(3, h.size());
       assertEquals(first.history(), h.subList(0, 2));
       assertEquals(3L * batches, t.updates());
@@ -94,7 +94,7 @@ class TrainingTest {
     }
   }
 
-  private static Tensor exportFirst(MultTrainer t) {
+  private static Tensor exportFirst(AutoencoderTrainer t) {
     float[] logits = t.logits(List.of(data.valTr().row(0), data.valTr().row(1)));
     return new Tensor(new long[] {logits.length}, logits);
   }

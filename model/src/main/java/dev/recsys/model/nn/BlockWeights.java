@@ -24,7 +24,7 @@ public final class BlockWeights {
   /** The parameter names and tensor shapes an architecture needs, in declaration order. */
   public static Map<String, long[]> expectedShapes(Architecture arch) {
     Map<String, long[]> out = new LinkedHashMap<>();
-    for (Pair<String, Parameter> p : Blocks.create(arch, 0f).getDirectParameters()) {
+    for (Pair<String, Parameter> p : Blocks.create(arch).getDirectParameters()) {
       out.put(p.getKey(), p.getValue().getShape().getShape()); // the serving layout: all [in, out]
     }
     return out;

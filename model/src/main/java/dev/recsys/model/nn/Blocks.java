@@ -5,20 +5,17 @@ import dev.recsys.model.Architecture;
 /** Creates the block for an architecture. */
 public final class Blocks {
 
-  /** The paper's input dropout: keep_prob 0.5. */
-  public static final float PAPER_INPUT_DROPOUT = 0.5f;
-
   private Blocks() {}
 
   /** A block in the serving layout. */
-  public static MultAutoencoderBlock create(Architecture arch, float inputDropout) {
-    return create(arch, inputDropout, MultAutoencoderBlock.DecoderLayout.IN_OUT);
+  public static MultAutoencoderBlock create(Architecture arch) {
+    return create(arch, MultAutoencoderBlock.DecoderLayout.IN_OUT);
   }
 
-  public static MultAutoencoderBlock create(Architecture arch, float inputDropout, MultAutoencoderBlock.DecoderLayout layout) {
+  public static MultAutoencoderBlock create(Architecture arch, MultAutoencoderBlock.DecoderLayout layout) {
     return switch (arch.type()) {
-      case VAE -> new MultVaeBlock(arch, inputDropout, layout);
-      case DAE -> new MultDaeBlock(arch, inputDropout, layout);
+      case VAE -> new MultVaeBlock(arch, layout);
+      case DAE -> new MultDaeBlock(arch, layout);
     };
   }
 }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -27,15 +26,10 @@ import java.util.List;
  * items the first layer costs n·h instead of I·h. Decoder weights come in two layouts ({@link
  * DecoderLayout}): {@code [in, out]} for serving, where batch-1 scoring with MKL takes half the
  * time, and {@code [out, in]} for training, where the output layer's weight gradient is then one
- * {@code dY^T·h} GEMM in the layout MKL runs fastest (about 30 ms of a 400 ms ML-20M step).
- * Outside the engine (bundles, {@link BlockWeights}, checkpoints) every weight is {@code [in,
- * out]}; see {@link #storedOutIn}. The block takes its input in either form:
- *
- * <ul>
- *   <li>sparse: {@link SparseBatch#toNDList}, a COO tensor [B, I], normalised and (for training)
- *       dropped out by {@link SparseBatch};
- *   <li>dense: {@code (x float32 [B, I])}, normalised and dropped out here.
- * </ul>
+ * {@code dY^T·h} GEMM in the layout MKL runs fastest. Outside the engine (bundles, {@link
+ * BlockWeights}, checkpoints) every weight is {@code [in, out]}; see {@link #storedOutIn}. The
+ * input is {@link SparseBatch#toNDList}: a COO tensor [B, I], already normalised and (for training)
+ * dropped out by {@link SparseBatch}.
  *
  * <p>Parameters are named {@code enc<k>.weight}, {@code enc<k>.bias}, {@code dec<k>.weight} and
  * {@code dec<k>.bias}; the bundle format relies on these names.
@@ -49,22 +43,18 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
   private static final NormalInitializer BIAS_INIT = new NormalInitializer(0.001f);
 
   protected final Architecture arch;
-  private final float inputDropout;
   private final DecoderLayout decoderLayout;
   private final List<Parameter[]> encoder = new ArrayList<>();
   private final List<Parameter[]> decoder = new ArrayList<>();
 
   /**
    * @param arch layer sizes
-   * @param inputDropout the probability of dropping an input entry during training (0.5 in the
-   *     paper)
    * @param encoderOutputFactor how many values the last encoder layer emits per latent unit (2 for
    *     the VAE's μ and log σ², 1 for the DAE)
    * @param decoderLayout how the engine holds the decoder's weights
    */
-  protected MultAutoencoderBlock(Architecture arch, float inputDropout, int encoderOutputFactor, DecoderLayout decoderLayout) {
+  protected MultAutoencoderBlock(Architecture arch, int encoderOutputFactor, DecoderLayout decoderLayout) {
     this.arch = arch;
-    this.inputDropout = inputDropout;
     this.decoderLayout = decoderLayout;
     int[] enc = arch.encoderDims();
     for (int k = 0; k + 1 < enc.length; k++) {
@@ -164,24 +154,8 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
     NDArray x = inputs.head();
     NDArray w = ps.getValue(first[0], x.getDevice(), training);
     NDArray b = ps.getValue(first[1], x.getDevice(), training);
-    if (x.getSparseFormat() != SparseFormat.DENSE) {
-      // normalised (and, in training, dropped out) by SparseBatch; sparse × dense reads only
-      // the rows of W the batch touches
-      return x.matMul(w).add(b);
-    }
-    NDArray norm = x.norm(new int[] {1}, true).maximum(1e-12f);
-    x = dropout(x.div(norm), training);
+    // sparse × dense reads only the rows of W the batch touches
     return x.matMul(w).add(b);
-  }
-
-  /** Inverted dropout, as tf.nn.dropout: kept entries are scaled by 1/(1-p). */
-  private NDArray dropout(NDArray x, boolean training) {
-    if (!training || inputDropout <= 0f) {
-      return x;
-    }
-    NDArray keep =
-        x.getManager().randomUniform(0f, 1f, x.getShape(), DataType.FLOAT32, x.getDevice()).gte(inputDropout);
-    return x.mul(keep.toType(DataType.FLOAT32, false)).div(1f - inputDropout);
   }
 
   /** x·W + b; torch's linear fuses the bias into the GEMM (addmm) and takes W as [out, in]. */

@@ -7,8 +7,8 @@ import dev.recsys.model.Architecture;
 /** Mult-DAE: the code is tanh of the encoder's last layer; output {@code (logits)} in both modes. */
 public final class MultDaeBlock extends MultAutoencoderBlock {
 
-  public MultDaeBlock(Architecture arch, float inputDropout, DecoderLayout decoderLayout) {
-    super(arch, inputDropout, 1, decoderLayout);
+  public MultDaeBlock(Architecture arch, DecoderLayout decoderLayout) {
+    super(arch, 1, decoderLayout);
   }
 
   @Override

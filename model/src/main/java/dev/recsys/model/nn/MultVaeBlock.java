@@ -13,8 +13,8 @@ import dev.recsys.model.Architecture;
  */
 public final class MultVaeBlock extends MultAutoencoderBlock {
 
-  public MultVaeBlock(Architecture arch, float inputDropout, DecoderLayout decoderLayout) {
-    super(arch, inputDropout, 2, decoderLayout);
+  public MultVaeBlock(Architecture arch, DecoderLayout decoderLayout) {
+    super(arch, 2, decoderLayout);
   }
 
   @Override

@@ -50,7 +50,7 @@ public final class Scorer implements AutoCloseable {
     DjlRuntime.configure();
     Model model = Model.newInstance("recsys-" + bundle.manifest().modelType(), device);
     try {
-      MultAutoencoderBlock block = Blocks.create(bundle.architecture(), 0f);
+      MultAutoencoderBlock block = Blocks.create(bundle.architecture());
       BlockWeights.load(block, model.getNDManager(), bundle.weights());
       block.freezeParameters(true); // inference only: no gradients for these weights
       model.setBlock(block);

@@ -1,14 +1,14 @@
 package dev.recsys.trainer.cli;
 
+import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.EpochStats;
-import dev.recsys.trainer.train.MultTrainer;
 import java.io.PrintStream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /** A progress bar per epoch (batches, loss, ETA) and one log line per epoch. */
-final class ConsoleProgress implements MultTrainer.Listener {
+final class ConsoleProgress implements AutoencoderTrainer.Listener {
 
   private final int epochs;
   private final boolean bars;

@@ -1,13 +1,18 @@
 package dev.recsys.trainer.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.recsys.trainer.eval.Metrics;
+import dev.recsys.trainer.report.TrainingReport;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -18,29 +23,32 @@ public final class SummarizeCommand implements Callable<Integer> {
   @Parameters(paramLabel = "REPORT", arity = "1..*", description = "report.json files or the directories holding them")
   List<Path> reports;
 
-  private static final String[] METRICS = {"ndcg@100", "recall@20", "recall@50"};
+  private static final List<ToDoubleFunction<Metrics>> METRICS = List.of(Metrics::ndcg100, Metrics::recall20, Metrics::recall50);
 
   @Override
   public Integer call() throws Exception {
-    ObjectMapper json = new ObjectMapper();
-    Map<String, List<JsonNode>> byModel = new LinkedHashMap<>();
-    java.util.Set<String> splitsSeen = new java.util.HashSet<>();
+    // reports written before a setting was dropped (config.sparseInput) still summarise
+    ObjectMapper json = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    Map<String, List<Metrics>> byModel = new LinkedHashMap<>();
+    Set<String> splitsSeen = new HashSet<>();
     for (Path p : reports) {
       Path file = p.toFile().isDirectory() ? p.resolve("report.json") : p;
-      JsonNode r = json.readTree(file.toFile());
-      String model = "Mult-" + r.get("model").asText().toUpperCase();
-      byModel.computeIfAbsent(model, k -> new ArrayList<>()).add(r.get("test"));
+      TrainingReport r = json.readValue(file.toFile(), TrainingReport.class);
+      byModel.computeIfAbsent("Mult-" + r.model().toUpperCase(), k -> new ArrayList<>()).add(r.test());
       // runs on the same split share their baselines: count those once per split
-      if (splitsSeen.add(r.path("data").path("fingerprint").asText(file.toString()))) {
-        r.get("baselines").fields().forEachRemaining(e -> byModel.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+      if (splitsSeen.add(r.data().fingerprint())) {
+        byModel.computeIfAbsent("popularity", k -> new ArrayList<>()).add(r.baselines().popularity().test());
+        if (r.baselines().ease() != null) {
+          byModel.computeIfAbsent("ease", k -> new ArrayList<>()).add(r.baselines().ease().test());
+        }
       }
     }
     System.out.println("| model | runs | NDCG@100 | Recall@20 | Recall@50 |");
     System.out.println("|---|---|---|---|---|");
-    for (Map.Entry<String, List<JsonNode>> e : byModel.entrySet()) {
+    for (Map.Entry<String, List<Metrics>> e : byModel.entrySet()) {
       StringBuilder row = new StringBuilder("| " + e.getKey() + " | " + e.getValue().size());
-      for (String m : METRICS) {
-        double[] v = e.getValue().stream().mapToDouble(n -> n.get(m).asDouble()).toArray();
+      for (ToDoubleFunction<Metrics> m : METRICS) {
+        double[] v = e.getValue().stream().mapToDouble(m).toArray();
         row.append(String.format(" | %.4f ± %.4f", mean(v), std(v)));
       }
       System.out.println(row.append(" |"));

@@ -3,7 +3,7 @@ package dev.recsys.trainer.cli;
 import ai.djl.Device;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.ModelType;
-import dev.recsys.trainer.TrainRunner;
+import dev.recsys.trainer.TrainingPipeline;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.model.registry.ModelRegistry;
@@ -16,7 +16,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code recsys train}: the stable contract {@code train --split DIR --model vae|dae --out DIR}. */
+/**
+ * {@code recsys train}, the command line of {@link TrainingPipeline}: flags in, one pipeline run,
+ * a summary out, and optionally the bundle published. The stable contract is {@code train --split
+ * DIR --model vae|dae --out DIR}.
+ */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
@@ -74,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--ease-lambdas", split = ",", description = "EASE lambda grid tuned on validation (default: 50,100,200,500,1000,2000)")
-  List<Double> easeLambdas = TrainRunner.DEFAULT_EASE_LAMBDAS;
+  List<Double> easeLambdas = TrainingPipeline.DEFAULT_EASE_LAMBDAS;
 
   @Option(names = "--no-ease", description = "Skip the EASE baseline")
   boolean noEase;
@@ -94,15 +98,18 @@ public final class TrainCommand implements Callable<Integer> {
     DjlRuntime.configure(null, device.threads());
     Device dev = DjlRuntime.device(device.device);
     ModelType type = ModelType.parse(model);
-    TrainConfig cfg = TrainConfig.paper(type).withEpochs(epochs).withBatchSize(batchSize).withSeed(seed)
-        .withAnnealing(annealCap, annealSteps)
-        .withLayers(hidden != null ? hidden : TrainConfig.paper(type).hidden(), latent);
-    TrainRunner.Result r =
-        TrainRunner.run(
-            new TrainRunner.Options(
+    TrainConfig.Builder settings =
+        TrainConfig.builder(type).epochs(epochs).batchSize(batchSize).seed(seed).annealing(annealCap, annealSteps).latent(latent);
+    if (hidden != null) {
+      settings.hidden(hidden);
+    }
+    TrainConfig cfg = settings.build();
+    TrainingPipeline.Result r =
+        TrainingPipeline.run(
+            new TrainingPipeline.Options(
                 input.ratings, input.split, Preprocessor.Options.paper(heldOut, splitSeed), skipBadRows, cfg, dev,
                 out, noEase ? List.of() : easeLambdas, new ConsoleProgress(epochs, !noProgress, System.out)));
-    Metrics t = r.test();
+    Metrics t = r.report().test();
     System.out.printf("test NDCG@100 %.4f  Recall@20 %.4f  Recall@50 %.4f  (%d users)%n", t.ndcg100(), t.recall20(), t.recall50(), t.users());
     System.out.println("report: " + out.resolve("report.md"));
     System.out.println("bundle: " + r.bundle());

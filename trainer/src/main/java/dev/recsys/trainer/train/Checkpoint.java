@@ -1,5 +1,6 @@
 package dev.recsys.trainer.train;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.recsys.model.FileTrees;
 import dev.recsys.model.bundle.Tensor;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,9 +85,8 @@ final class Checkpoint {
 
   /** The settings that must match to resume (the epoch count may grow). */
   private static String signature(TrainConfig cfg) {
-    Map<String, Object> m = new java.util.TreeMap<>(cfg.toMap());
+    Map<String, Object> m = JSON.convertValue(cfg.hyperparameters(), new TypeReference<TreeMap<String, Object>>() {});
     m.remove("epochs");
-    m.put("hidden", java.util.Arrays.toString(cfg.hidden()));
     // 2: Adam's moments in the engine's layout, decoder weights [out, in]
     m.put("checkpointFormat", 2);
     return m.toString();

@@ -33,15 +33,18 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Trains Mult-VAE or Mult-DAE with the reference's loop: shuffle the training users each epoch,
- * batches of 500, the sparse first layer, Adam, β-annealing for the VAE, validation NDCG@100 after
- * every epoch, and the best epoch's weights kept.
+ * The training loop of one Mult-VAE or Mult-DAE model on one split; {@link
+ * dev.recsys.trainer.TrainingPipeline} runs it as one phase of a whole run.
+ *
+ * <p>It follows the reference's loop: shuffle the training users each epoch, batches of 500, the
+ * sparse first layer, Adam, β-annealing for the VAE, validation NDCG@100 after every epoch, and the
+ * best epoch's weights kept.
  *
  * <p>Loss per batch, as in the reference: neg_ll = −mean_u Σ_i x_ui · log softmax(logits_u)_i
  * computed only at the user's items (x is binary), plus β · mean_u KL(q(z|x_u) ‖ N(0, I)) for the
  * VAE, or λ Σ‖W‖² over the weight matrices for the DAE.
  */
-public final class MultTrainer implements AutoCloseable {
+public final class AutoencoderTrainer implements AutoCloseable {
 
   /** Hears about progress. */
   public interface Listener {
@@ -66,13 +69,13 @@ public final class MultTrainer implements AutoCloseable {
   private long updates;
   private SplittableRandom dropoutRng;
 
-  public MultTrainer(TrainConfig cfg, int numItems, Device device) {
+  public AutoencoderTrainer(TrainConfig cfg, int numItems, Device device) {
     this.cfg = cfg;
     this.arch = new Architecture(cfg.model(), numItems, cfg.hidden(), cfg.latent());
     this.manager = NDManager.newBaseManager(device);
     Engine.getInstance().setRandomSeed((int) cfg.seed());
     // decoder [out, in]: the output layer's weight gradient in MKL's fastest layout
-    this.block = Blocks.create(arch, cfg.inputDropout(), MultAutoencoderBlock.DecoderLayout.OUT_IN);
+    this.block = Blocks.create(arch, MultAutoencoderBlock.DecoderLayout.OUT_IN);
     block.initialize(manager, DataType.FLOAT32, new Shape(1, numItems));
     for (Pair<String, Parameter> p : block.getDirectParameters()) {
       NDArray a = p.getValue().getArray();
@@ -180,9 +183,7 @@ public final class MultTrainer implements AutoCloseable {
     double[] out = new double[3];
     try (NDManager sub = manager.newSubManager()) {
       SparseBatch sparse = SparseBatch.of(batch);
-      NDList input = cfg.sparseInput()
-          ? sparse.dropout(cfg.inputDropout(), dropoutRng).toNDList(sub, arch.numItems())
-          : new NDList(dense(sub, batch)); // the block drops out dense input itself
+      NDList input = sparse.dropout(cfg.inputDropout(), dropoutRng).toNDList(sub, arch.numItems());
       NDArray positions = sparse.flatPositions(sub, arch.numItems());
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDList fwd = block.forward(store, input, true);
@@ -213,18 +214,6 @@ public final class MultTrainer implements AutoCloseable {
     }
     updates++;
     return out;
-  }
-
-  /** The batch as dense binary rows [B × I]: the first layer's input without the sparse path. */
-  private NDArray dense(NDManager m, List<int[]> batch) {
-    int items = arch.numItems();
-    float[] x = new float[batch.size() * items];
-    for (int u = 0; u < batch.size(); u++) {
-      for (int i : batch.get(u)) {
-        x[u * items + i] = 1f;
-      }
-    }
-    return m.create(x, new Shape(batch.size(), items));
   }
 
   /** Metrics of the current weights on fold-in / held-out rows. */
