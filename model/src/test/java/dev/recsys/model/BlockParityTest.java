@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.recsys.model.bundle.RandomBundle;
-import dev.recsys.model.bundle.Tensor;
 import dev.recsys.model.nn.BlockWeights;
 import dev.recsys.model.nn.Blocks;
 import dev.recsys.model.nn.MultAutoencoderBlock;
@@ -87,7 +86,7 @@ class BlockParityTest {
         }
       }
     }
-    BlockWeights.expectedShapes(arch).forEach((name, shape) -> assertArrayEquals(weights.get(name).shape(), shape, name));
+    arch.parameterShapes().forEach((name, shape) -> assertArrayEquals(weights.get(name).shape(), shape, name));
   }
 
   @ParameterizedTest

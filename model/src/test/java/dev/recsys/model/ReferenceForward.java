@@ -1,6 +1,5 @@
 package dev.recsys.model;
 
-import dev.recsys.model.bundle.Tensor;
 import java.util.Map;
 
 /**

@@ -10,7 +10,7 @@ import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.ItemVocabulary;
 import dev.recsys.model.bundle.ModelBundle;
-import dev.recsys.model.bundle.Tensor;
+import dev.recsys.model.Tensor;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.data.SplitData;
 import dev.recsys.trainer.data.SplitIO;

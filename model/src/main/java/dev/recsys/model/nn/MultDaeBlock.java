@@ -8,7 +8,7 @@ import dev.recsys.model.Architecture;
 public final class MultDaeBlock extends MultAutoencoderBlock {
 
   public MultDaeBlock(Architecture arch, float inputDropout, DecoderLayout decoderLayout) {
-    super(arch, inputDropout, 1, decoderLayout);
+    super(arch, inputDropout, decoderLayout);
   }
 
   @Override

@@ -14,7 +14,7 @@ import dev.recsys.model.Architecture;
 public final class MultVaeBlock extends MultAutoencoderBlock {
 
   public MultVaeBlock(Architecture arch, float inputDropout, DecoderLayout decoderLayout) {
-    super(arch, inputDropout, 2, decoderLayout);
+    super(arch, inputDropout, decoderLayout);
   }
 
   @Override
