@@ -178,7 +178,6 @@ class PreprocessorTest {
   void splitDirectoryRoundTrips() throws Exception {
     SplitData s = TestData.split(tmp.resolve("d"), 300, 120, 30, 4);
     SplitIO.write(tmp.resolve("split"), s);
-    assertTrue(SplitIO.isSplitDir(tmp.resolve("split")));
     assertEquals("uid,sid", Files.readAllLines(tmp.resolve("split/train.csv")).get(0));
     SplitData back = SplitIO.read(tmp.resolve("split"));
     assertArrayEquals(s.movieIds(), back.movieIds());

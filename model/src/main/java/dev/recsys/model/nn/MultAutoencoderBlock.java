@@ -15,7 +15,6 @@ import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
 import dev.recsys.model.Architecture;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -115,14 +114,6 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
 
   public Architecture architecture() {
     return arch;
-  }
-
-  /** The weight matrices (not biases), which the DAE's L2 penalty covers. */
-  public List<Parameter> weights() {
-    List<Parameter> out = new ArrayList<>();
-    encoder.forEach(l -> out.add(l[0]));
-    decoder.forEach(l -> out.add(l[0]));
-    return Collections.unmodifiableList(out);
   }
 
   @Override
