@@ -1,6 +1,8 @@
 package dev.recsys.model;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The layer sizes of a Mult-VAE or Mult-DAE.
@@ -53,6 +55,29 @@ public record Architecture(ModelType type, int numItems, int[] hidden, int laten
       dec[i] = enc[enc.length - 1 - i];
     }
     return dec;
+  }
+
+  /**
+   * The parameters this architecture has, in declaration order, with their shapes in the {@code
+   * [in, out]} layout of bundles and exported tensors: {@code enc<k>.weight [in, out]} and {@code
+   * enc<k>.bias [out]} for each encoder layer, then {@code dec<k>.weight} and {@code dec<k>.bias}
+   * likewise. The VAE's last encoder layer emits μ and log σ², so it has 2·latent outputs. The
+   * block declares exactly these and a bundle must hold exactly these, so both read them here.
+   */
+  public Map<String, long[]> parameterShapes() {
+    Map<String, long[]> out = new LinkedHashMap<>();
+    int[] enc = encoderDims();
+    for (int k = 0; k + 1 < enc.length; k++) {
+      int width = k + 2 == enc.length && type == ModelType.VAE ? 2 * enc[k + 1] : enc[k + 1];
+      out.put("enc" + k + ".weight", new long[] {enc[k], width});
+      out.put("enc" + k + ".bias", new long[] {width});
+    }
+    int[] dec = decoderDims();
+    for (int k = 0; k + 1 < dec.length; k++) {
+      out.put("dec" + k + ".weight", new long[] {dec[k], dec[k + 1]});
+      out.put("dec" + k + ".bias", new long[] {dec[k + 1]});
+    }
+    return out;
   }
 
   @Override

@@ -12,7 +12,6 @@ import dev.recsys.model.bundle.BundleException;
 import dev.recsys.model.bundle.Digests;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
-import dev.recsys.model.bundle.Tensor;
 import dev.recsys.model.bundle.WeightsFile;
 import dev.recsys.model.nn.SparseBatch;
 import dev.recsys.model.scoring.Scorer;

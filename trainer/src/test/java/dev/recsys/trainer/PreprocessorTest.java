@@ -2,6 +2,7 @@ package dev.recsys.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recsys.trainer.data.Csr;
@@ -10,6 +11,7 @@ import dev.recsys.trainer.data.SplitData;
 import dev.recsys.trainer.data.SplitIO;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -62,32 +64,120 @@ class PreprocessorTest {
         assertTrue(Arrays.stream(pair[1].row(u)).noneMatch(tr::contains), "fold-in and held-out overlap");
       }
     }
-    // every kept user is in exactly one part; all interactions are accounted for
-    long total = s.train().nnz() + s.valTr().nnz() + s.valTe().nnz() + s.testTr().nnz() + s.testTe().nnz();
-    assertTrue(total <= positives.values().stream().mapToInt(i -> i).sum() - 4);
     assertEquals(r.stats().positives(), positives.values().stream().mapToInt(i -> i).sum());
+    List<Set<Long>> parts = assertEveryKnownInteractionInExactlyOnePlace(positivesByUser(file), s);
+    assertEquals(Set.of(1L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L), union(parts));
   }
 
   @Test
   void usersAreDisjointAndSeedMatters() throws Exception {
     Path ratings = TestData.ratings(tmp.resolve("d"), 400, 150, 3);
+    Map<Long, Set<Long>> positives = positivesByUser(ratings);
     SplitData a = Preprocessor.run(ratings, Preprocessor.Options.paper(40, 1), false).split();
     SplitData b = Preprocessor.run(ratings, Preprocessor.Options.paper(40, 1), false).split();
     SplitData c = Preprocessor.run(ratings, Preprocessor.Options.paper(40, 2), false).split();
+    List<Set<Long>> partsA = assertEveryKnownInteractionInExactlyOnePlace(positives, a);
+    List<Set<Long>> partsC = assertEveryKnownInteractionInExactlyOnePlace(positives, c);
+    Set<Long> kept = new HashSet<>();
+    positives.forEach((user, items) -> {
+      if (items.size() >= 5) {
+        kept.add(user);
+      }
+    });
+    assertTrue(kept.size() > 380, "nearly all synthetic users have 5 positives: " + kept.size());
+    assertEquals(kept, union(partsA));
+    assertEquals(kept, union(partsC));
+    assertEquals(List.of(kept.size() - 80, 40, 40), partsA.stream().map(Set::size).toList());
     assertEquals(a.fingerprint(), b.fingerprint());
-    assertTrue(!a.fingerprint().equals(c.fingerprint()));
-    Preprocessor.Result r = Preprocessor.run(ratings, Preprocessor.Options.paper(40, 1), false);
-    assertEquals(r.stats().keptUsers() - 80, a.train().rows());
-    assertTrue(r.stats().keptUsers() > 380, "nearly all synthetic users have 5 positives");
-    // no interaction is invented: every split row comes from a kept positive
-    assertTrue(a.train().nnz() + a.valTr().nnz() + a.valTe().nnz() + a.testTr().nnz() + a.testTe().nnz() <= r.stats().positives());
+    for (int part = 0; part < 3; part++) {
+      assertNotEquals(partsA.get(part), partsC.get(part), "another seed puts other users in part " + part);
+    }
+  }
+
+  /** Positive (above 3.5) movies of each user of a ratings.csv, parsed here with plain string splitting. */
+  private static Map<Long, Set<Long>> positivesByUser(Path csv) throws Exception {
+    Map<Long, Set<Long>> out = new HashMap<>();
+    List<String> lines = Files.readAllLines(csv);
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      if (Double.parseDouble(f[2]) > 3.5) {
+        assertTrue(out.computeIfAbsent(Long.parseLong(f[0]), u -> new HashSet<>()).add(Long.parseLong(f[1])), "test data repeats " + line);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Checks, against the raw positives, that every row of the split is one user's data, that no
+   * user has two rows (in one part or in two), and that every positive of those users whose movie is
+   * in the item set is in exactly one place: the train row, or the fold-in or held-out row of the
+   * user's split. The item set must be exactly the training users' movies.
+   *
+   * @return the userIds of the train, validation and test rows
+   */
+  private static List<Set<Long>> assertEveryKnownInteractionInExactlyOnePlace(Map<Long, Set<Long>> positives, SplitData s) {
+    long[] movieIds = s.movieIds();
+    Set<Long> itemSet = new HashSet<>();
+    for (long m : movieIds) {
+      assertTrue(itemSet.add(m), "movie " + m + " has two indices");
+    }
+    // a row's user is the one whose known positives are exactly the row's movies
+    Map<Set<Long>, List<Long>> usersByKnown = new HashMap<>();
+    positives.forEach((user, items) -> {
+      Set<Long> known = new HashSet<>(items);
+      known.retainAll(itemSet);
+      usersByKnown.computeIfAbsent(known, k -> new ArrayList<>()).add(user);
+    });
+    List<Set<Long>> parts = new ArrayList<>();
+    Set<Long> trainMovies = new HashSet<>();
+    Set<Long> seen = new HashSet<>();
+    for (Csr[] part : List.of(new Csr[] {s.train()}, new Csr[] {s.valTr(), s.valTe()}, new Csr[] {s.testTr(), s.testTe()})) {
+      Set<Long> users = new HashSet<>();
+      for (int row = 0; row < part[0].rows(); row++) {
+        Set<Long> movies = new HashSet<>();
+        int length = 0;
+        for (Csr m : part) {
+          for (int i : m.row(row)) {
+            movies.add(movieIds[i]);
+            length++;
+          }
+        }
+        assertEquals(length, movies.size(), "a movie twice in row " + row + " (train, or fold-in and held-out)");
+        assertTrue(!movies.isEmpty(), "empty row " + row);
+        List<Long> candidates = usersByKnown.getOrDefault(movies, List.of());
+        assertTrue(!candidates.isEmpty(), "row " + row + " is no user's known positives, or a user's second row");
+        // users with the same known positives are interchangeable here; each row takes one of them
+        long user = candidates.remove(0);
+        assertTrue(seen.add(user));
+        users.add(user);
+        if (part.length == 1) {
+          assertEquals(positives.get(user), movies, "a training user keeps all their positives");
+          trainMovies.addAll(movies);
+        }
+      }
+      parts.add(users);
+    }
+    assertEquals(itemSet, trainMovies, "the item set is the training users' movies");
+    // and counted from the raw data: the positives of the users in the split whose movie is known
+    long known = 0;
+    for (long user : seen) {
+      known += positives.get(user).stream().filter(itemSet::contains).count();
+    }
+    long total = s.train().nnz() + s.valTr().nnz() + s.valTe().nnz() + s.testTr().nnz() + s.testTe().nnz();
+    assertEquals(known, total);
+    return parts;
+  }
+
+  private static Set<Long> union(List<Set<Long>> parts) {
+    Set<Long> all = new HashSet<>();
+    parts.forEach(all::addAll);
+    return all;
   }
 
   @Test
   void splitDirectoryRoundTrips() throws Exception {
     SplitData s = TestData.split(tmp.resolve("d"), 300, 120, 30, 4);
     SplitIO.write(tmp.resolve("split"), s);
-    assertTrue(SplitIO.isSplitDir(tmp.resolve("split")));
     assertEquals("uid,sid", Files.readAllLines(tmp.resolve("split/train.csv")).get(0));
     SplitData back = SplitIO.read(tmp.resolve("split"));
     assertArrayEquals(s.movieIds(), back.movieIds());

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;
 import dev.recsys.model.ModelType;
-import dev.recsys.model.bundle.Tensor;
+import dev.recsys.model.Tensor;
 import dev.recsys.trainer.data.SplitData;
 import dev.recsys.trainer.eval.Evaluator;
 import dev.recsys.trainer.eval.Metrics;

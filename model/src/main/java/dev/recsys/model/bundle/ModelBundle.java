@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.recsys.model.Architecture;
-import dev.recsys.model.nn.BlockWeights;
+import dev.recsys.model.Tensor;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -148,7 +148,7 @@ public final class ModelBundle {
     } catch (IOException e) {
       throw new BundleException(weightsFile, "cannot read: " + e.getMessage(), e);
     }
-    Map<String, long[]> expected = BlockWeights.expectedShapes(arch);
+    Map<String, long[]> expected = arch.parameterShapes();
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
       Tensor t = weights.get(e.getKey());
       if (t == null) {

@@ -1,7 +1,7 @@
 package dev.recsys.model.bundle;
 
 import dev.recsys.model.Architecture;
-import dev.recsys.model.nn.BlockWeights;
+import dev.recsys.model.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -23,7 +23,7 @@ public final class RandomBundle {
   public static Map<String, Tensor> weights(Architecture arch, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     Map<String, Tensor> out = new LinkedHashMap<>();
-    for (Map.Entry<String, long[]> e : BlockWeights.expectedShapes(arch).entrySet()) {
+    for (Map.Entry<String, long[]> e : arch.parameterShapes().entrySet()) {
       long[] shape = e.getValue();
       int size = (int) (shape.length == 2 ? shape[0] * shape[1] : shape[0]);
       double limit = shape.length == 2 ? Math.sqrt(6.0 / (shape[0] + shape[1])) : 0.1;

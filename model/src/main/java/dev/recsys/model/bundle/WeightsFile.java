@@ -1,5 +1,6 @@
 package dev.recsys.model.bundle;
 
+import dev.recsys.model.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -34,11 +34,6 @@ public record SyntheticMovieLens(int users, int movies, int meanRatings, int min
     "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"
   };
 
-  /** The shape of ML-20M: 138,493 users, 26,744 movies, about 20M ratings. */
-  public static SyntheticMovieLens ml20mShape(long seed) {
-    return new SyntheticMovieLens(138_493, 26_744, 144, 20, seed);
-  }
-
   /** Genre of a movie (movieIds start at 1). */
   public static String genreOf(long movieId) {
     return GENRES[(int) ((movieId - 1) % GENRES.length)];

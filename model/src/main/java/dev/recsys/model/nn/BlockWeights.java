@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import dev.recsys.model.Architecture;
-import dev.recsys.model.bundle.Tensor;
+import dev.recsys.model.Tensor;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,15 +20,6 @@ import java.util.Map;
 public final class BlockWeights {
 
   private BlockWeights() {}
-
-  /** The parameter names and tensor shapes an architecture needs, in declaration order. */
-  public static Map<String, long[]> expectedShapes(Architecture arch) {
-    Map<String, long[]> out = new LinkedHashMap<>();
-    for (Pair<String, Parameter> p : Blocks.create(arch).getDirectParameters()) {
-      out.put(p.getKey(), p.getValue().getShape().getShape()); // the serving layout: all [in, out]
-    }
-    return out;
-  }
 
   /** Copies an initialised block's parameters out of the engine. */
   public static Map<String, Tensor> export(MultAutoencoderBlock block) {

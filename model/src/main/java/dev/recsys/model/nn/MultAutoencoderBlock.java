@@ -14,8 +14,8 @@ import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
 import dev.recsys.model.Architecture;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The shared body of Mult-VAE and Mult-DAE: an L2-normalised, dropped-out input, a stack of affine
@@ -31,8 +31,8 @@ import java.util.List;
  * input is {@link SparseBatch#toNDList}: a COO tensor [B, I], already normalised and (for training)
  * dropped out by {@link SparseBatch}.
  *
- * <p>Parameters are named {@code enc<k>.weight}, {@code enc<k>.bias}, {@code dec<k>.weight} and
- * {@code dec<k>.bias}; the bundle format relies on these names.
+ * <p>The parameters are those of {@link Architecture#parameterShapes}, which the bundle format
+ * shares.
  */
 public abstract class MultAutoencoderBlock extends AbstractBlock {
 
@@ -48,23 +48,21 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
   private final List<Parameter[]> decoder = new ArrayList<>();
 
   /**
-   * @param arch layer sizes
-   * @param encoderOutputFactor how many values the last encoder layer emits per latent unit (2 for
-   *     the VAE's μ and log σ², 1 for the DAE)
+   * @param arch layer sizes; the parameters are {@link Architecture#parameterShapes}
    * @param decoderLayout how the engine holds the decoder's weights
    */
-  protected MultAutoencoderBlock(Architecture arch, int encoderOutputFactor, DecoderLayout decoderLayout) {
+  protected MultAutoencoderBlock(Architecture arch, DecoderLayout decoderLayout) {
     this.arch = arch;
     this.decoderLayout = decoderLayout;
-    int[] enc = arch.encoderDims();
-    for (int k = 0; k + 1 < enc.length; k++) {
-      int out = k + 2 == enc.length ? enc[k + 1] * encoderOutputFactor : enc[k + 1];
-      encoder.add(layer("enc" + k, new Shape(enc[k], out), out)); // [in, out]
-    }
-    int[] dec = arch.decoderDims();
-    for (int k = 0; k + 1 < dec.length; k++) {
-      boolean outIn = decoderLayout == DecoderLayout.OUT_IN;
-      decoder.add(layer("dec" + k, outIn ? new Shape(dec[k + 1], dec[k]) : new Shape(dec[k], dec[k + 1]), dec[k + 1]));
+    Map<String, long[]> shapes = arch.parameterShapes();
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+      if (!e.getKey().endsWith(".weight")) {
+        continue;
+      }
+      String layer = e.getKey().substring(0, e.getKey().length() - ".weight".length());
+      long[] w = e.getValue();
+      Shape stored = storedOutIn(e.getKey()) ? new Shape(w[1], w[0]) : new Shape(w);
+      (layer.startsWith("enc") ? encoder : decoder).add(layer(layer, stored, new Shape(shapes.get(layer + ".bias"))));
     }
   }
 
@@ -84,7 +82,7 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
     return decoderLayout == DecoderLayout.OUT_IN && parameterName.startsWith("dec") && parameterName.endsWith(".weight");
   }
 
-  private Parameter[] layer(String name, Shape weightShape, int out) {
+  private Parameter[] layer(String name, Shape weightShape, Shape biasShape) {
     Parameter w =
         addParameter(
             Parameter.builder()
@@ -98,7 +96,7 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
             Parameter.builder()
                 .setName(name + ".bias")
                 .setType(Parameter.Type.BIAS)
-                .optShape(new Shape(out))
+                .optShape(biasShape)
                 .optInitializer(BIAS_INIT)
                 .build());
     return new Parameter[] {w, b};
@@ -106,14 +104,6 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
 
   public Architecture architecture() {
     return arch;
-  }
-
-  /** The weight matrices (not biases), which the DAE's L2 penalty covers. */
-  public List<Parameter> weights() {
-    List<Parameter> out = new ArrayList<>();
-    encoder.forEach(l -> out.add(l[0]));
-    decoder.forEach(l -> out.add(l[0]));
-    return Collections.unmodifiableList(out);
   }
 
   @Override

@@ -8,7 +8,7 @@ import dev.recsys.model.Architecture;
 public final class MultDaeBlock extends MultAutoencoderBlock {
 
   public MultDaeBlock(Architecture arch, DecoderLayout decoderLayout) {
-    super(arch, 1, decoderLayout);
+    super(arch, decoderLayout);
   }
 
   @Override

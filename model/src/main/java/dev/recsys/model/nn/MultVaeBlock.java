@@ -14,7 +14,7 @@ import dev.recsys.model.Architecture;
 public final class MultVaeBlock extends MultAutoencoderBlock {
 
   public MultVaeBlock(Architecture arch, DecoderLayout decoderLayout) {
-    super(arch, 2, decoderLayout);
+    super(arch, decoderLayout);
   }
 
   @Override

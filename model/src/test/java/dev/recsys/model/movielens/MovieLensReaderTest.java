@@ -2,6 +2,7 @@ package dev.recsys.model.movielens;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
@@ -10,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -20,6 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 class MovieLensReaderTest {
 
   @TempDir Path tmp;
+
+  /** One parsed row, as the reader hands it over. */
+  private record Rating(long userId, long movieId, float rating, long timestampSeconds) {}
 
   private static final String CSV = "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n2,10,4.0,835355493\n";
   private static final List<Rating> EXPECTED =
@@ -53,6 +60,68 @@ class MovieLensReaderTest {
       z.write(CSV.getBytes(StandardCharsets.UTF_8));
     }
     assertEquals(EXPECTED, readAll(zip));
+  }
+
+  /**
+   * Ratings written here, independently of the reader, in every published form: the reader must
+   * return exactly them, in file order, whatever the form.
+   */
+  @Test
+  void everyFormHoldsTheSameRatingsInFileOrder() throws IOException {
+    SplittableRandom rnd = new SplittableRandom(17);
+    List<Rating> written = new ArrayList<>();
+    StringBuilder csv = new StringBuilder("userId,movieId,rating,timestamp\n");
+    StringBuilder dat = new StringBuilder();
+    for (int row = 0; row < 2_000; row++) {
+      // users and movies out of order, some ids beyond 2^31, every half star
+      long user = rnd.nextInt(10) == 0 ? 3_000_000_000L + rnd.nextInt(1000) : 1 + rnd.nextInt(5000);
+      long movie = 1 + rnd.nextInt(200_000);
+      int halfStars = 1 + rnd.nextInt(10);
+      long time = 789_652_009L + rnd.nextInt(900_000_000);
+      written.add(new Rating(user, movie, halfStars / 2f, time));
+      String stars = halfStars % 2 == 0 ? Integer.toString(halfStars / 2) : (halfStars / 2) + ".5";
+      csv.append(user).append(',').append(movie).append(',').append(halfStars / 2.0).append(',').append(time).append('\n');
+      dat.append(user).append("::").append(movie).append("::").append(stars).append("::").append(time).append('\n');
+    }
+    Map<String, Path> forms = new LinkedHashMap<>();
+    forms.put("csv", Files.writeString(tmp.resolve("ratings.csv"), csv));
+    forms.put("dat", Files.writeString(tmp.resolve("ratings.dat"), dat));
+    forms.put("csv.gz", gzip(tmp.resolve("ratings.csv.gz"), csv.toString()));
+    forms.put("dat.gz", gzip(tmp.resolve("ratings.dat.gz"), dat.toString()));
+    forms.put("ml-latest-small zip", zip(tmp.resolve("ml-latest-small.zip"), "ml-latest-small/ratings.csv", csv.toString()));
+    forms.put("ml-1m zip", zip(tmp.resolve("ml-1m.zip"), "ml-1m/ratings.dat", dat.toString()));
+    for (Map.Entry<String, Path> form : forms.entrySet()) {
+      List<Rating> read = new ArrayList<>();
+      MovieLensReader r = MovieLensReader.read(form.getValue(), false, (u, m, x, t) -> read.add(new Rating(u, m, x, t)));
+      assertEquals(written.size(), read.size(), form.getKey());
+      for (int i = 0; i < written.size(); i++) {
+        assertEquals(written.get(i), read.get(i), form.getKey() + " row " + (i + 1));
+      }
+      assertEquals(written.size(), r.rows(), form.getKey());
+      assertEquals(0, r.badRows(), form.getKey());
+    }
+  }
+
+  private static Path gzip(Path file, String text) throws IOException {
+    try (OutputStream o = new GZIPOutputStream(Files.newOutputStream(file))) {
+      o.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return file;
+  }
+
+  /** A GroupLens-style archive: other files of the dataset come before the ratings. */
+  private static Path zip(Path file, String ratingsEntry, String text) throws IOException {
+    String dir = ratingsEntry.substring(0, ratingsEntry.indexOf('/') + 1);
+    try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
+      z.putNextEntry(new ZipEntry(dir));
+      z.putNextEntry(new ZipEntry(dir + "movies.csv"));
+      z.write("movieId,title,genres\n1,Toy Story (1995),Animation\n".getBytes(StandardCharsets.UTF_8));
+      z.putNextEntry(new ZipEntry(dir + "README.txt"));
+      z.write("ratings.csv holds userId,movieId,rating,timestamp\n".getBytes(StandardCharsets.UTF_8));
+      z.putNextEntry(new ZipEntry(ratingsEntry));
+      z.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    return file;
   }
 
   @Test
@@ -107,7 +176,13 @@ class MovieLensReaderTest {
         all.stream().filter(r -> r.userId() == user && r.rating() >= 4.5f).map(r -> SyntheticMovieLens.genreOf(r.movieId())).distinct().count();
     long genresOfAll = all.stream().filter(r -> r.userId() == user).map(r -> SyntheticMovieLens.genreOf(r.movieId())).distinct().count();
     assertThat(genresOfLoved).isLessThan(genresOfAll);
-    assertEquals(readAll(tmp.resolve("syn/ratings.csv")), all); // deterministic
+    // every data row of the file is read
+    assertEquals(Files.readAllLines(tmp.resolve("syn/ratings.csv")).size() - 1, all.size());
+    // the same seed writes the same bytes, another seed other data
+    new SyntheticMovieLens(300, 180, 40, 10, 5).write(tmp.resolve("again"), null);
+    assertEquals(-1, Files.mismatch(tmp.resolve("syn/ratings.csv"), tmp.resolve("again/ratings.csv")));
+    new SyntheticMovieLens(300, 180, 40, 10, 6).write(tmp.resolve("other"), null);
+    assertNotEquals(all, readAll(tmp.resolve("other/ratings.csv")));
     assertEquals(180, Movies.load(tmp.resolve("syn/movies.csv")).size());
   }
 }

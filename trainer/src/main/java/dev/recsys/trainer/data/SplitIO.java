@@ -141,9 +141,4 @@ public final class SplitIO {
     }
     return p;
   }
-
-  /** Whether a directory holds a split. */
-  public static boolean isSplitDir(Path dir) {
-    return List.of(TRAIN, VAL_TR, VAL_TE, TEST_TR, TEST_TE, UNIQUE_SID).stream().allMatch(f -> Files.isRegularFile(dir.resolve(f)));
-  }
 }

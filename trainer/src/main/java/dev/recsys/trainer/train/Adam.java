@@ -3,7 +3,7 @@ package dev.recsys.trainer.train;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.recsys.model.bundle.Tensor;
+import dev.recsys.model.Tensor;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;

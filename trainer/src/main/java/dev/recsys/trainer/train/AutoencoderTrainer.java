@@ -15,7 +15,7 @@ import dev.recsys.model.Architecture;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.Shuffle;
 import dev.recsys.model.ModelType;
-import dev.recsys.model.bundle.Tensor;
+import dev.recsys.model.Tensor;
 import dev.recsys.model.nn.BlockWeights;
 import dev.recsys.model.nn.Blocks;
 import dev.recsys.model.nn.MultAutoencoderBlock;

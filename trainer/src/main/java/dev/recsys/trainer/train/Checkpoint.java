@@ -3,7 +3,7 @@ package dev.recsys.trainer.train;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.recsys.model.FileTrees;
-import dev.recsys.model.bundle.Tensor;
+import dev.recsys.model.Tensor;
 import dev.recsys.model.bundle.WeightsFile;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.recsys.model.bundle;
+package dev.recsys.model;
 
 import java.util.Arrays;
 
