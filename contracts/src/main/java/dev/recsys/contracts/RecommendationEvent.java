@@ -9,6 +9,10 @@ import java.util.List;
  * @param emittedAt when the job produced this, epoch ms
  * @param triggerPublishedAt the triggering record's Kafka timestamp, epoch ms: emittedAt minus this
  *     is the end-to-end latency
+ * @param triggerPartition the ratings partition of the triggering record
+ * @param triggerOffset its offset there. A user's ratings share one partition, so of two lists of a
+ *     user the one with the higher offset is newer, and one with an equal offset is a repeat (the
+ *     at-least-once sink sends lists again after a failure)
  */
 public record RecommendationEvent(
     long userId,
@@ -18,7 +22,16 @@ public record RecommendationEvent(
     long triggerTimestamp,
     long emittedAt,
     boolean fallback,
-    long triggerPublishedAt) {
+    long triggerPublishedAt,
+    int triggerPartition,
+    long triggerOffset) {
+
+  /** Whether this list supersedes {@code previous} of the same user: a newer trigger, not a repeat or a stale one. */
+  public boolean supersedes(RecommendationEvent previous) {
+    return previous == null
+        || triggerPartition != previous.triggerPartition // the topic was repartitioned: trust arrival
+        || triggerOffset > previous.triggerOffset;
+  }
 
   /** A recommended movie and its score. */
   public record Item(long movieId, double score) {}

@@ -55,13 +55,33 @@ class SchemaValidationTest {
   void everyContractRoundTripsThroughItsSchema() {
     RecommendationEvent rec =
         new RecommendationEvent(
-            7, "ml", 3, List.of(new RecommendationEvent.Item(318, 2.5), new RecommendationEvent.Item(50, 1.25)), 10, 20, false, 15);
+            7, "ml", 3, List.of(new RecommendationEvent.Item(318, 2.5), new RecommendationEvent.Item(50, 1.25)), 10, 20, false, 15, 2, 41);
     assertEquals(rec, JsonCodec.RECOMMENDATION.decode(JsonCodec.RECOMMENDATION.encode(rec)));
     ModelUpdateEvent upd = new ModelUpdateEvent("ml", 2, "file:///r/ml/v2", "a".repeat(64), "vae", 5, "promote");
     assertEquals(upd, JsonCodec.MODEL_UPDATE.decode(JsonCodec.MODEL_UPDATE.encode(upd)));
     DeadLetterEvent dl = DeadLetterEvent.of("ratings", 2, 99, b("x".repeat(5000)), "not JSON", 3);
     assertEquals(DeadLetterEvent.MAX_PAYLOAD_CHARS, dl.payload().length());
     assertEquals(dl, JsonCodec.DEAD_LETTER.decode(JsonCodec.DEAD_LETTER.encode(dl)));
+  }
+
+  @Test
+  void aDeadLetterStaysSmallWhateverItQuotes() {
+    String huge = "\uD83D\uDE00".repeat(600_000); // 1.2 M chars of 4-byte UTF-8 (an emoji), in payload and error alike
+    DeadLetterEvent dl = DeadLetterEvent.of("model-updates", 0, 1, b(huge), "refused model ml v1: bad uri " + huge, 3);
+    assertEquals(DeadLetterEvent.MAX_ERROR_CHARS, dl.error().length());
+    assertThat(JsonCodec.DEAD_LETTER.encode(dl).length).isLessThan(24 * 1024);
+    assertEquals(dl, JsonCodec.DEAD_LETTER.decode(JsonCodec.DEAD_LETTER.encode(dl)), "no surrogate pair split in half");
+  }
+
+  @Test
+  void aUsersNewerListSupersedesRepeatsAndStaleOnesDoNot() {
+    RecommendationEvent at41 = new RecommendationEvent(7, "ml", 3, List.of(), 10, 20, false, 15, 2, 41);
+    RecommendationEvent at40 = new RecommendationEvent(7, "ml", 3, List.of(), 9, 19, false, 14, 2, 40);
+    RecommendationEvent at42 = new RecommendationEvent(7, "ml", 3, List.of(), 11, 21, false, 16, 2, 42);
+    assertThat(at41.supersedes(null)).isTrue();
+    assertThat(at42.supersedes(at41)).isTrue();
+    assertThat(at41.supersedes(at41)).as("a repeat").isFalse();
+    assertThat(at40.supersedes(at41)).as("stale").isFalse();
   }
 
   @Test

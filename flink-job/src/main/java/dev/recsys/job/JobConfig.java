@@ -83,13 +83,15 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("state.ttl").durationType().defaultValue(Duration.ofDays(90))
           .withDescription("Forget users inactive this long (0 keeps them forever)");
   public static final ConfigOption<Integer> BATCH_SIZE =
-      ConfigOptions.key("batch.size").intType().defaultValue(256).withDescription("Score when this many users wait (1 disables batching)");
+      ConfigOptions.key("batch.size").intType().defaultValue(256).withDescription("Most users scored in one forward pass (1 disables batching)");
   public static final ConfigOption<Duration> BATCH_TIMEOUT =
-      ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ofMillis(20)).withDescription("...or when the oldest has waited this long");
+      ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ZERO)
+          .withDescription("How long a free scorer waits for a fuller batch (0: it takes whatever waits at once)");
   public static final ConfigOption<Integer> TOP_K =
       ConfigOptions.key("scoring.top-k").intType().defaultValue(100).withDescription("Recommendations per user");
   public static final ConfigOption<Integer> SCORING_THREADS =
-      ConfigOptions.key("scoring.threads").intType().defaultValue(2).withDescription("PyTorch threads per JVM (set before the first model loads)");
+      ConfigOptions.key("scoring.threads").intType().defaultValue(0)
+          .withDescription("PyTorch threads per JVM; 0: the cores divided by the parallelism (set before the first model loads)");
   public static final ConfigOption<Delivery> SINK_DELIVERY =
       ConfigOptions.key("sink.delivery").enumType(Delivery.class).defaultValue(Delivery.EXACTLY_ONCE)
           .withDescription("exactly_once (visible at each checkpoint) or at_least_once (visible at once)");
@@ -202,7 +204,9 @@ public final class JobConfig implements Serializable {
     positive(BATCH_SIZE);
     positive(TOP_K);
     positive(HISTORY_CAP);
-    positive(SCORING_THREADS);
+    if (get(SCORING_THREADS) < 0) {
+      throw new IllegalArgumentException(SCORING_THREADS.key() + " must be 0 (automatic) or more, not " + get(SCORING_THREADS));
+    }
     positive(PARALLELISM);
     if (get(CHECKPOINT_INTERVAL).compareTo(Duration.ofMillis(10)) < 0) {
       throw new IllegalArgumentException(CHECKPOINT_INTERVAL.key() + " must be at least 10 ms (Flink's minimum)");

@@ -28,7 +28,7 @@ public class ParseRatings extends ProcessFunction<RawRecord, Rating> {
     eventsIn.inc();
     try {
       RatingEvent e = JsonCodec.RATING.decode(r.value);
-      out.collect(new Rating(e.userId(), e.movieId(), (float) e.rating(), e.timestamp(), r.timestamp));
+      out.collect(new Rating(e.userId(), e.movieId(), (float) e.rating(), e.timestamp(), r.timestamp, r.partition, r.offset));
     } catch (InvalidMessageException e) {
       badEvents.inc();
       ctx.output(DeadLetters.TAG, DeadLetters.of(r, e.getMessage()));

@@ -1,8 +1,9 @@
 package dev.recsys.job;
 
 /**
- * A user waiting in the micro-batch: a snapshot of their history after the latest event, so the
- * batch can be scored outside that user's keyed context. A Flink POJO (it is checkpointed).
+ * A user waiting to be scored: a snapshot of their history after the latest rating, so the batch
+ * can be scored outside that user's keyed context, on the scoring thread. A Flink POJO (it is
+ * checkpointed).
  */
 public class Pending {
   public long userId;
@@ -12,7 +13,9 @@ public class Pending {
   public long triggerTimestamp;
   /** The triggering record's Kafka timestamp. */
   public long triggerPublishedAt;
-  /** When the trigger reached this operator (wall clock), for the latency histogram. */
+  public int triggerPartition;
+  public long triggerOffset;
+  /** When the trigger reached the scoring operator (wall clock). */
   public long arrivedAt;
 
   public Pending() {}
@@ -23,6 +26,8 @@ public class Pending {
     this.rated = h.rated();
     this.triggerTimestamp = trigger.timestamp();
     this.triggerPublishedAt = trigger.publishedAt();
+    this.triggerPartition = trigger.partition();
+    this.triggerOffset = trigger.offset();
     this.arrivedAt = arrivedAt;
   }
 }

@@ -5,7 +5,6 @@ import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.contracts.RecommendationEvent;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
@@ -15,7 +14,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *
  * <pre>
  * ratings ──parse/validate──┬─ keyBy(userId) ─┐
- *                           │                 ├─ RecommendFunction ─▶ recommendations (exactly once)
+ *                           │                 ├─ RecommendOperator ─▶ recommendations
  * model-updates ──verify────┼─ broadcast ─────┘          │
  *                           └─────────────┬──────────────┘
  *                                         └─▶ dead letters (bad input, refused models)
@@ -53,13 +52,14 @@ public final class RecommenderJob {
         modelUpdates.process(new VerifyModelUpdates(config)).returns(TypeInformation.of(ModelUpdateEvent.class))
             .name("verify model updates").uid(UID_MODEL_PARSE)
             .setParallelism(1); // model-updates has one partition; ServedModel does not rely on this
-    BroadcastStream<ModelUpdateEvent> broadcast = updates.broadcast(ServedModel.ANNOUNCED);
+    // a plain broadcast (no descriptor): RecommendOperator keeps its own broadcast state
+    DataStream<ModelUpdateEvent> broadcast = updates.broadcast();
 
     SingleOutputStreamOperator<RecommendationEvent> recs =
         parsed.keyBy(Rating::userId)
             .connect(broadcast)
-            .process(new RecommendFunction(config))
-            .name("score users in micro-batches").uid(UID_RECOMMEND);
+            .transform("score users in micro-batches", TypeInformation.of(RecommendationEvent.class), new RecommendOperator(config))
+            .uid(UID_RECOMMEND);
 
     recs.sinkTo(recommendations).name("recommendations sink").uid("recommendations-sink");
     parsed.getSideOutput(DeadLetters.TAG)

@@ -9,15 +9,15 @@ import dev.recsys.model.scoring.Scorer;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
@@ -30,23 +30,24 @@ import org.slf4j.LoggerFactory;
  * service lives here.
  *
  * <ul>
- *   <li><b>Start:</b> the registry's current version, loaded before the first event.
+ *   <li><b>Start:</b> the version recorded in broadcast state (after a restore), else the
+ *       registry's current one, loaded before the first event.
  *   <li><b>Announcements</b> (already accepted by {@link VerifyModelUpdates}) are recorded in
  *       broadcast state, one entry per model name: the one published last, by its {@code
  *       publishedAt}, so every subtask records the same entry whatever order announcements reach
  *       it in. The version is then loaded on a background thread, through the registry's {@link
- *       ModelRegistry#accept} check again, and swapped in between batches by {@link #refresh}, so a
- *       batch always finishes on the model it started with.
- *   <li><b>After a restore,</b> the first {@link #refresh} serves what broadcast state recorded,
- *       before anything is scored.
+ *       ModelRegistry#accept} check again, and handed to the task thread, which swaps it in. The
+ *       scoring thread reads {@link #current()} once per batch, so a batch always finishes on the
+ *       model it started with; a replaced model is closed by the scoring thread ({@link
+ *       #closeRetired}), once no batch uses it.
  *   <li><b>A refusal</b> (the bundle changed since it was verified, or cannot be built) becomes a
  *       dead letter and a {@code modelLoadFailures} count, while the current version keeps
  *       serving.
  * </ul>
  *
  * <p>Its metrics: the gauge {@code modelVersion} (-1 while none is loaded) and {@code
- * modelLoadFailures}. Not thread-safe apart from the loader's hand-over: call it from the task
- * thread.
+ * modelLoadFailures}. Call it from the task thread, except {@link #current()} and {@link
+ * #closeRetired()}.
  */
 final class ServedModel implements AutoCloseable {
 
@@ -71,38 +72,58 @@ final class ServedModel implements AutoCloseable {
     }
   }
 
-  /** A finished background load: the model, or why it was refused. */
-  private record Outcome(ModelUpdateEvent event, Loaded loaded, String error) {}
-
   private final ModelRegistry registry;
   private final String modelName;
   private final String updatesTopic;
   private final ExecutorService loader;
-  private final AtomicReference<Outcome> ready = new AtomicReference<>();
+  private final Executor taskThread;
+  private final Consumer<DeadLetterEvent> deadLetters;
+  private final Runnable onSwap;
   private final Counter loadFailures;
+  private final ConcurrentLinkedQueue<Scorer> retired = new ConcurrentLinkedQueue<>();
+  private volatile Loaded current;
   private Future<?> inFlight;
-  private Loaded current;
-  private boolean restored;
 
-  ServedModel(JobConfig config, MetricGroup metrics) {
+  /**
+   * @param taskThread runs a finished load's swap or refusal on the task thread (the mailbox)
+   * @param deadLetters receives refusals, on the task thread
+   * @param onSwap runs after a model came into service
+   */
+  ServedModel(JobConfig config, MetricGroup metrics, Executor taskThread, Consumer<DeadLetterEvent> deadLetters, Runnable onSwap) {
     this.registry = new ModelRegistry(Path.of(config.get(JobConfig.REGISTRY)));
     this.modelName = config.get(JobConfig.MODEL_NAME);
     this.updatesTopic = config.get(JobConfig.MODEL_UPDATES_TOPIC);
+    this.taskThread = taskThread;
+    this.deadLetters = deadLetters;
+    this.onSwap = onSwap;
     this.loader = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "model-loader-" + modelName);
       t.setDaemon(true);
       return t;
     });
     this.loadFailures = metrics.counter("modelLoadFailures");
-    metrics.gauge("modelVersion", () -> current == null ? -1 : current.version());
+    metrics.gauge("modelVersion", () -> {
+      Loaded c = current;
+      return c == null ? -1 : c.version();
+    });
   }
 
   /**
-   * Loads the registry's current version, if there is one. A version that does not load leaves the
-   * subtask without a model (users wait) rather than failing it: a restart would meet the same
-   * file again.
+   * Loads what this subtask serves first: the version its broadcast state recorded (a restored
+   * job), else the registry's current one. One that does not load leaves the subtask without a
+   * model (users wait) rather than failing it: a restart would meet the same file again.
    */
-  void start() {
+  void start(BroadcastState<String, ModelUpdateEvent> state) throws Exception {
+    ModelUpdateEvent recorded = state.get(modelName);
+    if (recorded != null) {
+      try {
+        install(load(recorded));
+        LOG.info("restored: serving {} v{} as recorded in broadcast state", recorded.name(), recorded.version());
+        return;
+      } catch (Exception | OutOfMemoryError e) {
+        refused(recorded, message(e));
+      }
+    }
     try {
       Optional<ModelRegistry.Version> v = registry.current(modelName);
       if (v.isEmpty()) {
@@ -113,7 +134,7 @@ final class ServedModel implements AutoCloseable {
       install(load(ModelUpdateEvent.of(modelName, ver.version(), ver.dir(), ver.sha256(), ver.modelType(), 0, null)));
     } catch (Exception | OutOfMemoryError e) {
       loadFailures.inc();
-      LOG.error("cannot serve the registry's current '{}': {}; users wait for an announcement", modelName, e.toString());
+      LOG.error("cannot serve the registry's current '{}': {}; users wait for an announcement", modelName, message(e));
     }
   }
 
@@ -128,52 +149,39 @@ final class ServedModel implements AutoCloseable {
       return;
     }
     state.put(e.name(), e);
-    restored = true; // a live announcement supersedes whatever a restore would pick
-    request(e);
+    Loaded c = current;
+    if (c != null && e.sameBundle(c.announcement())) {
+      return;
+    }
+    awaitLoader(); // announcements are rare: finish the previous load first, keeping their order
+    inFlight = loader.submit(() -> {
+      try {
+        Loaded next = load(e);
+        taskThread.execute(() -> {
+          install(next);
+          LOG.info("now serving {} v{}", next.name(), next.version());
+        });
+      } catch (Exception | OutOfMemoryError t) {
+        String why = message(t);
+        taskThread.execute(() -> refused(e, why));
+      }
+    });
   }
 
-  /**
-   * Between batches: after a restore, serve the recorded version first (synchronously); then apply
-   * a finished background load.
-   *
-   * @param deadLetters receives a refusal
-   * @return whether another model came into service
-   */
-  boolean refresh(ReadOnlyBroadcastState<String, ModelUpdateEvent> state, Consumer<DeadLetterEvent> deadLetters) throws Exception {
-    boolean swapped = false;
-    if (!restored) {
-      restored = true;
-      ModelUpdateEvent recorded = state.get(modelName);
-      if (recorded != null && (current == null || !recorded.sameBundle(current.announcement()))) {
-        try {
-          install(load(recorded));
-          LOG.info("restored: serving {} v{} as recorded in broadcast state", recorded.name(), recorded.version());
-          swapped = true;
-        } catch (Exception | OutOfMemoryError ex) {
-          refused(recorded, ex, deadLetters);
-        }
-      }
-    }
-    Outcome o = ready.getAndSet(null);
-    if (o != null) {
-      inFlight = null;
-      if (o.loaded() != null) {
-        install(o.loaded());
-        LOG.info("now serving {} v{}", o.loaded().name(), o.loaded().version());
-        swapped = true;
-      } else {
-        refused(o.event(), o.error(), deadLetters);
-      }
-    }
-    return swapped;
-  }
-
-  /** The model in service, or null while none is. */
+  /** The model in service, or null while none is; any thread. */
   Loaded current() {
     return current;
   }
 
-  /** Waits for a background load to finish (tests). */
+  /** Closes the models swapped out since the last call: the scoring thread, between batches. */
+  void closeRetired() {
+    Scorer s;
+    while ((s = retired.poll()) != null) {
+      s.close();
+    }
+  }
+
+  /** Waits for a background load to finish (tests, and ordered announcements). */
   void awaitLoader() {
     Future<?> f = inFlight;
     if (f != null) {
@@ -183,20 +191,6 @@ final class ServedModel implements AutoCloseable {
         throw new IllegalStateException("model loader did not finish", e);
       }
     }
-  }
-
-  private void request(ModelUpdateEvent e) {
-    if (current != null && e.sameBundle(current.announcement())) {
-      return;
-    }
-    awaitLoader(); // announcements are rare: finish the previous load first, keeping their order
-    inFlight = loader.submit(() -> {
-      try {
-        ready.set(new Outcome(e, load(e), null));
-      } catch (Exception | OutOfMemoryError t) {
-        ready.set(new Outcome(e, null, t.getMessage() == null ? t.toString() : t.getMessage()));
-      }
-    });
   }
 
   private Loaded load(ModelUpdateEvent e) throws Exception {
@@ -209,32 +203,33 @@ final class ServedModel implements AutoCloseable {
   private void install(Loaded next) {
     Loaded old = current;
     current = next;
-    if (old != null && old.scorer() != next.scorer()) {
-      old.scorer().close();
+    if (old != null) {
+      retired.add(old.scorer());
     }
+    onSwap.run();
   }
 
-  private void refused(ModelUpdateEvent e, Throwable why, Consumer<DeadLetterEvent> deadLetters) {
-    refused(e, why.getMessage() == null ? why.toString() : why.getMessage(), deadLetters);
-  }
-
-  private void refused(ModelUpdateEvent e, String why, Consumer<DeadLetterEvent> deadLetters) {
+  private void refused(ModelUpdateEvent e, String why) {
     loadFailures.inc();
-    String msg = "refused model " + e.name() + " v" + e.version() + ": " + why + (current == null ? "" : " (still serving v" + current.version() + ")");
+    Loaded c = current;
+    String msg = "refused model " + e.name() + " v" + e.version() + ": " + why + (c == null ? "" : " (still serving v" + c.version() + ")");
     LOG.warn(msg);
     deadLetters.accept(DeadLetters.of(updatesTopic, -1, -1, JsonCodec.MODEL_UPDATE.encode(e), msg));
   }
 
+  private static String message(Throwable t) {
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** Call once the scoring thread has stopped. */
   @Override
   public void close() {
     loader.shutdownNow();
-    Outcome pending = ready.getAndSet(null);
-    if (pending != null && pending.loaded() != null) {
-      pending.loaded().scorer().close();
-    }
-    if (current != null) {
-      current.scorer().close();
-      current = null;
+    closeRetired();
+    Loaded c = current;
+    current = null;
+    if (c != null) {
+      c.scorer().close();
     }
   }
 }

@@ -23,7 +23,7 @@ class JobConfigTest {
   void clusterConfigurationThenFileThenSetThenFlags() throws Exception {
     JobConfig d = JobConfig.defaults();
     assertEquals(256, d.get(JobConfig.BATCH_SIZE));
-    assertEquals(Duration.ofMillis(20), d.get(JobConfig.BATCH_TIMEOUT));
+    assertEquals(Duration.ZERO, d.get(JobConfig.BATCH_TIMEOUT));
     assertEquals(Duration.ofMinutes(10), d.get(JobConfig.TX_TIMEOUT));
 
     // the operator's flinkConfiguration (or -D on flink run) reaches the job's options; Flink's own keys are not ours
@@ -60,7 +60,7 @@ class JobConfigTest {
   @Test
   void validatesRangesAtStartUp() {
     for (String[] bad : new String[][] {{"state.history-cap", "-1"}, {"scoring.top-k", "0"}, {"batch.size", "0"},
-        {"scoring.threads", "0"}, {"parallelism", "0"}, {"sink.transaction-timeout", "20 min"}, {"checkpoint.interval", "1 ms"}}) {
+        {"scoring.threads", "-1"}, {"parallelism", "0"}, {"sink.transaction-timeout", "20 min"}, {"checkpoint.interval", "1 ms"}}) {
       JobConfig c = JobConfig.defaults().set(bad[0], bad[1]);
       assertThat(assertThrows(IllegalArgumentException.class, c::validate).getMessage()).as(bad[0]).contains(bad[0]);
     }

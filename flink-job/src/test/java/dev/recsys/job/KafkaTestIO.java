@@ -54,7 +54,7 @@ final class KafkaTestIO {
   }
 
   void announce(ModelRegistry.Version v) {
-    ModelUpdateEvent e = RecommendFunctionTest.event(v);
+    ModelUpdateEvent e = TestRegistry.announcement(v);
     send(Topics.MODEL_UPDATES, List.<Object[]>of(new Object[] {e.name(), JsonCodec.MODEL_UPDATE.encode(e)}));
   }
 

@@ -1,5 +1,6 @@
 package dev.recsys.job;
 
+import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.Architecture;
 import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.RandomBundle;
@@ -23,6 +24,11 @@ final class TestRegistry {
     byte[] bytes = java.nio.file.Files.readAllBytes(weights);
     bytes[100] ^= 0x10;
     java.nio.file.Files.write(weights, bytes);
+  }
+
+  /** The announcement of a version, stamped with its number: later versions are announced later. */
+  static ModelUpdateEvent announcement(ModelRegistry.Version v) {
+    return ModelUpdateEvent.of(v.name(), v.version(), v.dir(), v.sha256(), v.modelType(), v.version(), "publish");
   }
 
   /** Publishes a random model with this seed as the next version. */

@@ -27,10 +27,10 @@ class VerifyModelUpdatesTest {
     TestRegistry.corrupt(v2);
     JobConfig c = JobConfig.defaults().set(JobConfig.REGISTRY, registry.toString()).set(JobConfig.MODEL_NAME, TestRegistry.NAME);
     try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new VerifyModelUpdates(c))) {
-      ModelUpdateEvent good = RecommendFunctionTest.event(v1);
+      ModelUpdateEvent good = TestRegistry.announcement(v1);
       h.processElement(raw(JsonCodec.MODEL_UPDATE.encode(good), 0), 0);
       h.processElement(raw("{broken".getBytes(StandardCharsets.UTF_8), 1), 0);
-      h.processElement(raw(JsonCodec.MODEL_UPDATE.encode(RecommendFunctionTest.event(v2)), 2), 0);
+      h.processElement(raw(JsonCodec.MODEL_UPDATE.encode(TestRegistry.announcement(v2)), 2), 0);
       h.processElement(raw(JsonCodec.MODEL_UPDATE.encode(
           new ModelUpdateEvent("other-model", 1, v1.dir().toUri().toString(), v1.sha256(), "dae", 0, "publish")), 3), 0);
       h.processElement(raw(JsonCodec.MODEL_UPDATE.encode(

@@ -1,0 +1,307 @@
+package dev.recsys.job;
+
+import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.contracts.RecommendationEvent;
+import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.scoring.Recommendations;
+import dev.recsys.model.scoring.ScoredItem;
+import dev.recsys.model.scoring.UserQuery;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedMultiInput;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.FlinkRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The heart of the job: ratings keyed by userId in, one recommendation per changed history out.
+ * Each rating goes through four steps:
+ *
+ * <ol>
+ *   <li><b>history</b> (task thread): the user's ratings in RocksDB ({@link UserHistory}) take the
+ *       rating; a duplicate or stale one stops here;
+ *   <li><b>queue</b> (task thread): a snapshot of the history waits in the {@link ScoringQueue},
+ *       several ratings of one user coalescing into one scoring of the latest history;
+ *   <li><b>score</b> (the scoring thread): whenever the scorer is free it takes whatever waits, up
+ *       to {@code batch.size} users, and scores them in one forward pass of the served model;
+ *   <li><b>emit</b> (task thread, through the mailbox): the batch's lists go out in the order the
+ *       batches were taken, so a user's later list never precedes an earlier one.
+ * </ol>
+ *
+ * <p>So reading, state updates and encoding go on while a batch is scored, and the batch size
+ * follows the load: one user when the job is idle, full batches when it is saturated. At most
+ * {@code 4 × batch.size} users wait or are in flight; beyond that the task thread stops taking
+ * input (backpressure) until a batch is emitted.
+ *
+ * <p>Checkpoints keep every user not yet emitted (in flight or waiting) in operator state; a
+ * restored job scores them again before anything else, so nothing is lost, and with the
+ * exactly-once sink nothing is duplicated (lists emitted after a checkpoint belong to the next
+ * transaction). The second input carries model announcements for {@link ServedModel}; while no
+ * model is in service, users wait in the queue.
+ *
+ * <p>Metrics, per subtask: {@code historyMicros} (the RocksDB read-modify-write), {@code
+ * queueMillis} (waiting for the scorer), {@code batchSize}, {@code scoringMillis} (one batch),
+ * {@code emitMillis} (a batch's encoding and sending), {@code eventToEmitMillis} (Kafka timestamp of
+ * the trigger to emission), {@code recommendationsOut}, {@code unchangedEvents}, the gauges {@code
+ * usersWaiting} and {@code batchesInFlight}, and {@link ServedModel}'s.
+ */
+public class RecommendOperator extends AbstractStreamOperator<RecommendationEvent>
+    implements TwoInputStreamOperator<Rating, ModelUpdateEvent, RecommendationEvent>, BoundedMultiInput {
+
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(RecommendOperator.class);
+
+  /** How many batches' worth of users may wait or be in flight before input stops. */
+  static final int QUEUED_BATCHES = 4;
+
+  private final JobConfig config;
+  private transient ValueState<UserHistory> history;
+  private transient ListState<Pending> queueState;
+  private transient BroadcastState<String, ModelUpdateEvent> announced;
+  private transient ScoringQueue queue;
+  private transient ServedModel model;
+  private transient MailboxExecutor mailbox;
+  private transient Thread scorer;
+  private transient int batchSize;
+  private transient long maxDelayNanos;
+  private transient int historyCap;
+  private transient int topK;
+  private transient int capacity;
+  private transient Counter recommendationsOut;
+  private transient Counter unchangedEvents;
+  private transient Histogram historyMicros;
+  private transient Histogram queueMillis;
+  private transient Histogram batchSizes;
+  private transient Histogram scoringMillis;
+  private transient Histogram emitMillis;
+  private transient Histogram latencyMillis;
+
+  public RecommendOperator(JobConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void initializeState(StateInitializationContext ctx) throws Exception {
+    super.initializeState(ctx);
+    queueState = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("pending-users", Pending.class));
+    announced = ctx.getOperatorStateStore().getBroadcastState(ServedModel.ANNOUNCED);
+    queue = new ScoringQueue();
+    for (Pending p : queueState.get()) {
+      queue.add(p); // restored users come first, in the order they were going to be emitted
+    }
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    batchSize = config.get(JobConfig.BATCH_SIZE);
+    maxDelayNanos = config.get(JobConfig.BATCH_TIMEOUT).toNanos();
+    historyCap = config.get(JobConfig.HISTORY_CAP);
+    topK = config.get(JobConfig.TOP_K);
+    capacity = QUEUED_BATCHES * batchSize;
+    ValueStateDescriptor<UserHistory> desc = new ValueStateDescriptor<>("history", UserHistory.class);
+    Duration ttl = config.get(JobConfig.STATE_TTL);
+    if (!ttl.isZero()) {
+      desc.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());
+    }
+    history = getRuntimeContext().getState(desc);
+
+    var metrics = getMetricGroup();
+    recommendationsOut = metrics.counter("recommendationsOut");
+    unchangedEvents = metrics.counter("unchangedEvents");
+    historyMicros = metrics.histogram("historyMicros", new DescriptiveStatisticsHistogram(10_000));
+    queueMillis = metrics.histogram("queueMillis", new DescriptiveStatisticsHistogram(10_000));
+    batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
+    scoringMillis = metrics.histogram("scoringMillis", new DescriptiveStatisticsHistogram(1000));
+    emitMillis = metrics.histogram("emitMillis", new DescriptiveStatisticsHistogram(1000));
+    latencyMillis = metrics.histogram("eventToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
+    metrics.gauge("usersWaiting", () -> queue.waiting());
+    metrics.gauge("batchesInFlight", () -> queue.size() - queue.waiting() > 0 ? 1 : 0);
+
+    mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
+    DjlRuntime.configure(null, new DjlRuntime.Threads(scoringThreads(config), 1));
+    model = new ServedModel(config, metrics, r -> mailbox.execute(r::run, "model swap"),
+        d -> output.collect(DeadLetters.TAG, new StreamRecord<>(d)), queue::wakeUp);
+    model.start(announced);
+
+    scorer = new Thread(this::scoreLoop, "recsys-scorer " + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+    scorer.setDaemon(true);
+    scorer.start();
+  }
+
+  /**
+   * PyTorch threads for this JVM: the setting, or (0) the cores shared out among the job's
+   * parallel scorers, so that two subtasks on one machine do not fight over its cores.
+   */
+  static int scoringThreads(JobConfig config) {
+    int set = config.get(JobConfig.SCORING_THREADS);
+    return set > 0 ? set : Math.max(1, Runtime.getRuntime().availableProcessors() / config.get(JobConfig.PARALLELISM));
+  }
+
+  @Override
+  public void processElement1(StreamRecord<Rating> element) throws Exception {
+    Rating r = element.getValue();
+    UserHistory h = updateHistory(r);
+    if (h == null) {
+      return;
+    }
+    while (queue.size() >= capacity) {
+      mailbox.yield(); // backpressure: emit what the scorer has finished first
+    }
+    queue.add(new Pending(r.userId(), h, r, System.currentTimeMillis()));
+  }
+
+  @Override
+  public void processElement2(StreamRecord<ModelUpdateEvent> element) throws Exception {
+    model.announced(element.getValue(), announced);
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext ctx) throws Exception {
+    super.snapshotState(ctx);
+    queueState.update(queue.unemitted());
+  }
+
+  /** At the end of bounded input, everyone still waiting is scored and emitted first. */
+  @Override
+  public void endInput(int inputId) throws Exception {
+    if (inputId != 1) {
+      return;
+    }
+    while (queue.size() > 0) {
+      if (model.current() == null) {
+        LOG.warn("input ended with {} users waiting and no model to score them", queue.size());
+        return;
+      }
+      mailbox.yield();
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      if (queue != null) {
+        queue.close();
+      }
+      if (scorer != null) {
+        scorer.interrupt();
+        scorer.join(60_000);
+      }
+      if (batchSizes != null && batchSizes.getCount() > 0) {
+        LOG.info("scored {} users in {} batches: mean batch {}, mean scoring {} ms, p99 event-to-emit {} ms",
+            recommendationsOut.getCount(), batchSizes.getCount(), String.format("%.1f", batchSizes.getStatistics().getMean()),
+            String.format("%.1f", scoringMillis.getStatistics().getMean()), (long) latencyMillis.getStatistics().getQuantile(0.99));
+      }
+    } finally {
+      if (model != null) {
+        model.close();
+      }
+      super.close();
+    }
+  }
+
+  /** Test hook: waits for a background model load. */
+  void awaitModelLoad() {
+    model.awaitLoader();
+  }
+
+  /** Test hook: users added and not yet emitted. */
+  int unemitted() {
+    return queue.size();
+  }
+
+  /** Test hook: the sizes of the batches scored so far (the last thousand, in no particular order). */
+  List<Long> batchSizes() {
+    return java.util.Arrays.stream(batchSizes.getStatistics().getValues()).boxed().toList();
+  }
+
+  /** Step 1: the rating into the user's history; null when it changed nothing. */
+  private UserHistory updateHistory(Rating r) throws Exception {
+    long t0 = System.nanoTime();
+    UserHistory h = history.value();
+    if (h == null) {
+      h = new UserHistory();
+    }
+    boolean changed = h.apply(r.movieId(), r.rating(), r.timestamp(), historyCap);
+    history.update(h); // a same-rating repeat still refreshes recency (and the TTL)
+    historyMicros.update((System.nanoTime() - t0) / 1000);
+    if (!changed) {
+      unchangedEvents.inc();
+      return null;
+    }
+    return h;
+  }
+
+  /** Step 3, on the scoring thread: batches in the order they were taken, each handed to the mailbox. */
+  private void scoreLoop() {
+    try {
+      while (true) {
+        ScoringQueue.Batch b = queue.take(batchSize, maxDelayNanos, () -> model.current() != null);
+        if (b == null) {
+          return;
+        }
+        ServedModel.Loaded m = model.current();
+        model.closeRetired();
+        long t0 = System.nanoTime();
+        List<UserQuery> queries = new ArrayList<>(b.users().size());
+        for (Pending p : b.users()) {
+          queries.add(new UserQuery(p.positives, p.rated));
+        }
+        List<Recommendations> recs = m.scorer().score(queries, topK);
+        long scoredNanos = System.nanoTime() - t0;
+        mailbox.execute(() -> emit(b, recs, m, scoredNanos), "emit recommendations");
+      }
+    } catch (InterruptedException | RejectedExecutionException e) {
+      // closing
+    } catch (Throwable t) {
+      try {
+        mailbox.execute(() -> {
+          throw new FlinkRuntimeException("scoring failed", t);
+        }, "scoring failure");
+      } catch (RejectedExecutionException closing) {
+        LOG.warn("scoring failed while the task was closing", t);
+      }
+    }
+  }
+
+  /** Step 4, on the task thread. */
+  private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos) {
+    long t0 = System.nanoTime();
+    long now = System.currentTimeMillis();
+    long takenAt = now - (t0 - b.takenAtNanos()) / 1_000_000;
+    batchSizes.update(b.users().size());
+    scoringMillis.update(scoredNanos / 1_000_000);
+    for (int i = 0; i < b.users().size(); i++) {
+      Pending p = b.users().get(i);
+      Recommendations r = recs.get(i);
+      List<RecommendationEvent.Item> items = new ArrayList<>(r.items().size());
+      for (ScoredItem s : r.items()) {
+        items.add(new RecommendationEvent.Item(s.movieId(), s.score()));
+      }
+      output.collect(new StreamRecord<>(new RecommendationEvent(p.userId, m.name(), m.version(), items, p.triggerTimestamp, now,
+          r.fallback(), p.triggerPublishedAt, p.triggerPartition, p.triggerOffset)));
+      queueMillis.update(Math.max(0, takenAt - p.arrivedAt));
+      latencyMillis.update(now - p.triggerPublishedAt);
+    }
+    recommendationsOut.inc(b.users().size());
+    queue.emitted(b);
+    emitMillis.update((System.nanoTime() - t0) / 1_000_000);
+  }
+}
