@@ -14,7 +14,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *
  * <ul>
  *   <li>{@code ratings}: rating events, keyed by userId, so one user's events stay in order.
- *   <li>{@code recommendations}: top-K per user, keyed by userId, written transactionally.
+ *   <li>{@code recommendations}: each user's current top-K, keyed by userId; compacted (and deleted
+ *       after the job's default state TTL), so a consumer that starts late rebuilds every user's
+ *       latest list from the topic alone.
  *   <li>{@code model-updates}: the current version per model name; compacted, one partition, so
  *       every reader sees announcements in order and a new reader finds the latest.
  *   <li>{@code dead-letter}: input that could not be used, with the reason; kept two weeks.
@@ -35,7 +37,10 @@ public final class Topics {
   public static final List<Spec> ALL =
       List.of(
           new Spec(RATINGS, 4, Map.of("retention.ms", Long.toString(7 * 24L * 3600 * 1000))),
-          new Spec(RECOMMENDATIONS, 4, Map.of("retention.ms", DAY_MS)),
+          new Spec(RECOMMENDATIONS, 4, Map.of(
+              "cleanup.policy", "compact,delete",
+              "retention.ms", Long.toString(90 * 24L * 3600 * 1000),
+              "segment.ms", Long.toString(6 * 3600 * 1000L))), // compaction only cleans closed segments
           new Spec(
               MODEL_UPDATES,
               1,
@@ -43,6 +48,11 @@ public final class Topics {
           new Spec(DEAD_LETTER, 1, Map.of("retention.ms", Long.toString(14 * 24L * 3600 * 1000))));
 
   private Topics() {}
+
+  /** The definition of one topic. */
+  public static Spec spec(String name) {
+    return ALL.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException("no topic " + name));
+  }
 
   /** What {@link #create} did with each topic. */
   public record Outcome(String name, boolean created) {}

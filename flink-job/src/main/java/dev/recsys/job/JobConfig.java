@@ -93,17 +93,17 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("scoring.threads").intType().defaultValue(0)
           .withDescription("PyTorch threads per JVM; 0: the cores divided by the parallelism (set before the first model loads)");
   public static final ConfigOption<Delivery> SINK_DELIVERY =
-      ConfigOptions.key("sink.delivery").enumType(Delivery.class).defaultValue(Delivery.EXACTLY_ONCE)
-          .withDescription("exactly_once (visible at each checkpoint) or at_least_once (visible at once)");
+      ConfigOptions.key("sink.delivery").enumType(Delivery.class).defaultValue(Delivery.AT_LEAST_ONCE)
+          .withDescription("at_least_once (visible at once; a repeat after a failure restates a list) or exactly_once (visible at each checkpoint)");
   public static final ConfigOption<String> TX_PREFIX =
       ConfigOptions.key("sink.transactional-id-prefix").stringType().defaultValue("recsys-recommendations")
-          .withDescription("Transactional id prefix of the exactly-once sink");
+          .withDescription("Transactional id prefix of the exactly-once sink (sink.delivery=exactly_once)");
   public static final ConfigOption<Duration> TX_TIMEOUT =
       ConfigOptions.key("sink.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
           .withDescription("Kafka transaction timeout; must stay below the broker's 15 min maximum");
   public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
       ConfigOptions.key("checkpoint.interval").durationType().defaultValue(Duration.ofSeconds(10))
-          .withDescription("Checkpoint interval; exactly-once recommendations become visible at each checkpoint");
+          .withDescription("Checkpoint interval; with sink.delivery=exactly_once recommendations become visible at each checkpoint");
   public static final ConfigOption<String> CHECKPOINT_DIR =
       ConfigOptions.key("checkpoint.dir").stringType().defaultValue("checkpoints").withDescription("Checkpoint storage: a path or a URI (file://, s3://, ...)");
   public static final ConfigOption<Boolean> CHECKPOINT_RETAIN =

@@ -116,7 +116,7 @@ class ClusterJarIT {
 
     // two jobs from the same jar, reading the same ratings, writing to their own topics
     List<String> outputs = List.of("recommendations", "recommendations-second");
-    kafka.createTopic(outputs.get(1));
+    kafka.createTopic(outputs.get(1), java.util.Map.of());
     for (String out : outputs) {
       submit(conf, classpath, logs.resolve("submit-" + out + ".log"), jar,
           "--bootstrap", kafkaCluster.bootstrapServers(),

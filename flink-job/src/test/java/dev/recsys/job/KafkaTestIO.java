@@ -38,10 +38,10 @@ final class KafkaTestIO {
     }
   }
 
-  /** A topic shaped like the recommendations topic, for a second job's output. */
-  void createTopic(String name) throws Exception {
+  /** A topic of its own, for a second job's output or other topic settings. */
+  void createTopic(String name, java.util.Map<String, String> configs) throws Exception {
     try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
-      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(name, 1, (short) 1))).all().get();
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(name, 1, (short) 1).configs(configs))).all().get();
     }
   }
 

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import dev.recsys.contracts.Topics;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
@@ -197,7 +198,8 @@ class RecommenderJobEndToEndTest {
   }
 
   @Test
-  void restoreFromCheckpointLosesNoHistoryAndDuplicatesNothing() throws Exception {
+  void exactlyOnceRestoreFromCheckpointLosesNoHistoryAndDuplicatesNothing() throws Exception {
+    config.set(JobConfig.SINK_DELIVERY, JobConfig.Delivery.EXACTLY_ONCE);
     ModelRegistry.Version v1 = TestRegistry.publish(registry, 1);
     List<Long> users = List.of(31L, 32L, 33L, 34L, 35L, 36L);
     List<RatingEvent> a = ratings(users, 5, 7, 1_000);
@@ -242,6 +244,99 @@ class RecommenderJobEndToEndTest {
       assertThat(perTrigger.values()).allMatch(n -> n == 1);
     } finally {
       restored.cancel().get();
+    }
+  }
+
+  @Test
+  void atLeastOnceRestoreRepeatsOnlyWhatAConsumerCanRecogniseAndDrop() throws Exception {
+    ModelRegistry.Version v1 = TestRegistry.publish(registry, 1); // default delivery: at least once
+    List<Long> users = List.of(41L, 42L, 43L, 44L, 45L, 46L);
+    List<RatingEvent> a = ratings(users, 5, 17, 1_000);
+    kafka.ratings(a);
+    JobClient job = start(null);
+    Map<Long, Long> ta = lastTrigger(a);
+    assertTrue(covers(kafka.recommendations(r -> covers(r, ta, 1), WAIT), ta, 1));
+    Path checkpoints = tmp.resolve("checkpoints").resolve(job.getJobID().toString());
+    awaitCheckpoint(checkpoints);
+    List<RatingEvent> b = ratings(users, 5, 18, 5_000); // some of these come after the last checkpoint
+    kafka.ratings(b);
+    Map<Long, Long> tb = lastTrigger(Stream.concat(a.stream(), b.stream()).toList());
+    assertTrue(covers(kafka.recommendations(r -> covers(r, tb, 1), WAIT), tb, 1));
+    job.cancel().get();
+    Path latest = latestCheckpoint(checkpoints).orElseThrow();
+
+    JobClient restored = start(latest.toString());
+    try {
+      List<RatingEvent> c = ratings(users, 2, 19, 9_000);
+      kafka.ratings(c);
+      List<RatingEvent> all = Stream.of(a, b, c).flatMap(List::stream).toList();
+      Map<Long, Long> tc = lastTrigger(all);
+      List<RecommendationEvent> recs = mine(kafka.recommendations(r -> covers(r, tc, 1), WAIT), users);
+      // a repeat restates the same list: one trigger (partition, offset), one list
+      Map<String, List<List<Long>>> byTrigger = recs.stream().collect(Collectors.groupingBy(
+          r -> r.triggerPartition() + "@" + r.triggerOffset(), Collectors.mapping(r -> r.items().stream().map(RecommendationEvent.Item::movieId).toList(), Collectors.toList())));
+      assertThat(byTrigger.values()).allMatch(lists -> lists.stream().distinct().count() == 1);
+      // a consumer that keeps, per user, the list that supersedes the previous one ends with each user's latest
+      Map<Long, RecommendationEvent> kept = new HashMap<>();
+      for (RecommendationEvent r : recs) {
+        if (r.supersedes(kept.get(r.userId()))) {
+          kept.put(r.userId(), r);
+        }
+      }
+      Map<Long, UserHistory> hist = histories(all);
+      try (Scorer scorer = Scorer.open(ModelBundle.load(v1.dir()), Device.cpu())) {
+        for (long u : users) {
+          UserHistory h = hist.get(u);
+          assertEquals(tc.get(u), kept.get(u).triggerTimestamp(), "user " + u);
+          assertEquals(scorer.score(new UserQuery(h.positives(), h.rated()), 10).items().stream().map(ScoredItem::movieId).toList(),
+              kept.get(u).items().stream().map(RecommendationEvent.Item::movieId).toList(), "user " + u);
+        }
+      }
+    } finally {
+      restored.cancel().get();
+    }
+  }
+
+  @Test
+  void aLateConsumerRebuildsEveryUsersLatestListFromTheCompactedTopic() throws Exception {
+    TestRegistry.publish(registry, 1);
+    String topic = "recommendations-compacted";
+    Map<String, String> configs = new HashMap<>(Topics.spec(Topics.RECOMMENDATIONS).configs());
+    configs.putAll(Map.of("segment.ms", "200", "min.cleanable.dirty.ratio", "0.01", "delete.retention.ms", "0")); // compact soon
+    kafka.createTopic(topic, configs);
+    config.set(JobConfig.RECOMMENDATIONS_TOPIC, topic);
+    List<Long> users = java.util.stream.LongStream.rangeClosed(51, 70).boxed().toList();
+    JobClient job = start(null);
+    try {
+      List<RatingEvent> sent = new ArrayList<>();
+      for (int round = 0; round < 8; round++) {
+        List<RatingEvent> more = ratings(users, 1, 30 + round, 20_000 + round * 100L);
+        sent.addAll(more);
+        kafka.ratings(more);
+        Thread.sleep(300); // segments roll between rounds, so the older ones can be compacted
+      }
+      Map<Long, Long> last = lastTrigger(sent);
+      List<RecommendationEvent> emitted = kafka.recommendations(topic, r -> covers(r, last, 1), WAIT);
+      assertTrue(covers(emitted, last, 1));
+      Map<Long, RecommendationEvent> emittedLast = new HashMap<>();
+      emitted.forEach(r -> emittedLast.put(r.userId(), r)); // in topic order: the last one per key is what compaction keeps
+      kafka.ratings(ratings(List.of(999L), 1, 99, 90_000)); // one more record rolls the last segment of user data
+      long deadline = System.currentTimeMillis() + WAIT.toMillis();
+      List<RecommendationEvent> late;
+      do {
+        Thread.sleep(500);
+        late = kafka.recommendations(topic, r -> false, Duration.ofSeconds(2)).stream().filter(r -> r.userId() != 999L).toList();
+      } while (late.size() >= emitted.size() && System.currentTimeMillis() < deadline);
+      assertThat(late.size()).as("compaction dropped superseded lists").isLessThan(emitted.size());
+      Map<Long, RecommendationEvent> rebuilt = new HashMap<>();
+      for (RecommendationEvent r : late) {
+        if (r.supersedes(rebuilt.get(r.userId()))) {
+          rebuilt.put(r.userId(), r);
+        }
+      }
+      assertEquals(emittedLast, rebuilt, "the late consumer ends with exactly the lists emitted last");
+    } finally {
+      job.cancel().get();
     }
   }
 

@@ -94,6 +94,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("share.coordinator.state.topic.min.isr", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
+    p.put("log.cleaner.backoff.ms", "1000"); // compacted topics shrink while one watches
     try {
       Files.createDirectories(logDir);
       new Formatter()

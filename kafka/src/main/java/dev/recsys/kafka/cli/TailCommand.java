@@ -9,6 +9,8 @@ import dev.recsys.model.movielens.Movies;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Option;
 
 /** {@code recsys tail}: committed recommendations as readable rows. */
 @Command(name = "tail", mixinStandardHelpOptions = true,
-    description = "Follow the recommendations topic (read_committed: only what the job committed) and print readable rows.")
+    description = {"Follow the recommendations topic and print readable rows (read_committed: with the exactly-once sink, only what",
+      "the job committed). A list that does not supersede the user's previous one (a repeat after a failure, or stale) is skipped."})
 public final class TailCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
@@ -33,6 +36,9 @@ public final class TailCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print the raw JSON records")
   boolean json;
+
+  @Option(names = "--all", description = "Also print repeated and stale lists")
+  boolean all;
 
   @Option(names = "--from-beginning", description = "Start at the oldest record instead of new ones")
   boolean fromBeginning;
@@ -55,13 +61,20 @@ public final class TailCommand implements Callable<Integer> {
     return 0;
   }
 
+  private final Map<Long, RecommendationEvent> latest = new HashMap<>();
+
   void print(byte[] value, Movies movies, PrintStream out) {
     if (json) {
       out.println(new String(value, StandardCharsets.UTF_8));
       return;
     }
     try {
-      out.println(format(JsonCodec.RECOMMENDATION.decode(value), movies, items));
+      RecommendationEvent e = JsonCodec.RECOMMENDATION.decode(value);
+      if (!all && !e.supersedes(latest.get(e.userId()))) {
+        return;
+      }
+      latest.put(e.userId(), e);
+      out.println(format(e, movies, items));
     } catch (InvalidMessageException e) {
       out.println("(unreadable record: " + e.getMessage() + ")");
     }
