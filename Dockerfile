@@ -34,8 +34,10 @@ FROM ${FLINK_IMAGE} AS flink
 USER root
 COPY --from=build /src/flink-job/target/flink-lib/ /opt/flink/lib/
 COPY --from=build --chown=flink:flink /src/flink-job/target/recsys-flink-job-*-cluster.jar /opt/flink/usrlib/recsys-job.jar
+# PyTorch's threads sleep between forward passes instead of spinning on cores the job needs
 ENV DJL_OFFLINE=true \
-    DJL_CACHE_DIR=/opt/flink/djl-cache
+    DJL_CACHE_DIR=/opt/flink/djl-cache \
+    OMP_WAIT_POLICY=PASSIVE
 # owned by flink so that fresh named volumes mounted here inherit a writable directory
 RUN mkdir -p /opt/flink/djl-cache /checkpoints /registry \
  && chown flink:flink /opt/flink/djl-cache /checkpoints

@@ -1,11 +1,11 @@
 package dev.recsys.app;
 
 /** Nearest-rank percentiles of sorted samples. */
-final class Percentiles {
+public final class Percentiles {
 
   private Percentiles() {}
 
-  static long of(long[] sorted, int p) {
+  public static long of(long[] sorted, int p) {
     return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
   }
 }

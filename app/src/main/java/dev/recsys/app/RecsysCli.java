@@ -1,5 +1,6 @@
 package dev.recsys.app;
 
+import dev.recsys.app.bench.BenchCommand;
 import dev.recsys.job.JobCommand;
 import dev.recsys.kafka.cli.DlqCommand;
 import dev.recsys.kafka.cli.KafkaCommand;

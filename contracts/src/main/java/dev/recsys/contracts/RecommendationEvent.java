@@ -1,5 +1,6 @@
 package dev.recsys.contracts;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
 
 /**
@@ -14,6 +15,9 @@ import java.util.List;
  *     user the one with the higher offset is newer, and one with an equal offset is a repeat (the
  *     at-least-once sink sends lists again after a failure)
  */
+// the small fields first, so that a consumer after the trigger's position or time finds them at once
+@JsonPropertyOrder({"userId", "modelName", "modelVersion", "triggerTimestamp", "triggerPublishedAt", "triggerPartition", "triggerOffset",
+    "emittedAt", "fallback", "items"})
 public record RecommendationEvent(
     long userId,
     String modelName,
@@ -33,6 +37,6 @@ public record RecommendationEvent(
         || triggerOffset > previous.triggerOffset;
   }
 
-  /** A recommended movie and its score. */
-  public record Item(long movieId, double score) {}
+  /** A recommended movie and its score: float precision, written in its shortest form. */
+  public record Item(long movieId, float score) {}
 }

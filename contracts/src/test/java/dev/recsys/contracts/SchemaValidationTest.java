@@ -55,7 +55,7 @@ class SchemaValidationTest {
   void everyContractRoundTripsThroughItsSchema() {
     RecommendationEvent rec =
         new RecommendationEvent(
-            7, "ml", 3, List.of(new RecommendationEvent.Item(318, 2.5), new RecommendationEvent.Item(50, 1.25)), 10, 20, false, 15, 2, 41);
+            7, "ml", 3, List.of(new RecommendationEvent.Item(318, 2.5f), new RecommendationEvent.Item(50, 1.25f)), 10, 20, false, 15, 2, 41);
     assertEquals(rec, JsonCodec.RECOMMENDATION.decode(JsonCodec.RECOMMENDATION.encode(rec)));
     ModelUpdateEvent upd = new ModelUpdateEvent("ml", 2, "file:///r/ml/v2", "a".repeat(64), "vae", 5, "promote");
     assertEquals(upd, JsonCodec.MODEL_UPDATE.decode(JsonCodec.MODEL_UPDATE.encode(upd)));

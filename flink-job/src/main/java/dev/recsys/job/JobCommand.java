@@ -26,8 +26,12 @@ public final class JobCommand implements Callable<Integer> {
   @Option(names = "--config", description = "A properties file with settings")
   Path configFile;
 
-  @Option(names = {"--set", "-D"}, paramLabel = "KEY=VALUE", description = "Override a setting: --set batch.size=128 or -Dbatch.size=128 (repeatable)")
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a setting: --set batch.size=128 (repeatable; unknown keys are refused)")
   Map<String, String> overrides = Map.of();
+
+  @Option(names = "-D", paramLabel = "KEY=VALUE",
+      description = "A setting, or any Flink configuration key for the local run, as flink run -D: -Dbatch.size=128, -Dmetrics.reporter.prom.port=9249 (repeatable)")
+  Map<String, String> properties = Map.of();
 
   @Option(names = "--bootstrap", description = "Same as --set kafka.bootstrap=...")
   String bootstrap;
@@ -107,6 +111,13 @@ public final class JobCommand implements Callable<Integer> {
     if (configFile != null) {
       c.load(configFile);
     }
+    properties.forEach((k, v) -> {
+      if (JobConfig.isSetting(k)) {
+        c.set(k, v);
+      } else {
+        c.setFlinkProperty(k, v);
+      }
+    });
     overrides.forEach(c::set);
     if (bootstrap != null) {
       c.set(JobConfig.BOOTSTRAP, bootstrap);

@@ -85,8 +85,8 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<Integer> BATCH_SIZE =
       ConfigOptions.key("batch.size").intType().defaultValue(256).withDescription("Most users scored in one forward pass (1 disables batching)");
   public static final ConfigOption<Duration> BATCH_TIMEOUT =
-      ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ZERO)
-          .withDescription("How long a free scorer waits for a fuller batch (0: it takes whatever waits at once)");
+      ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ofMillis(10))
+          .withDescription("How long a free scorer waits, from the oldest arrival, for a fuller batch (0: it takes whatever waits at once)");
   public static final ConfigOption<Integer> TOP_K =
       ConfigOptions.key("scoring.top-k").intType().defaultValue(100).withDescription("Recommendations per user");
   public static final ConfigOption<Integer> SCORING_THREADS =
@@ -129,6 +129,8 @@ public final class JobConfig implements Serializable {
   private static final Duration BROKER_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
   private final Configuration conf = new Configuration();
+  /** Flink's own settings for the run (-D): state backend tuning, metric reporters, ... */
+  private final Map<String, String> flinkProperties = new LinkedHashMap<>();
 
   private JobConfig() {}
 
@@ -185,6 +187,22 @@ public final class JobConfig implements Serializable {
     return this;
   }
 
+  /** Whether {@code key} is one of this job's settings (or a Kafka client property). */
+  public static boolean isSetting(String key) {
+    return key.startsWith(CLIENT_PREFIX) || option(key) != null;
+  }
+
+  /** A Flink configuration key for the run itself; the job's own settings win over it. */
+  public JobConfig setFlinkProperty(String key, String value) {
+    flinkProperties.put(key.trim(), value.trim());
+    return this;
+  }
+
+  /** The Flink configuration keys set with {@link #setFlinkProperty}. */
+  public Map<String, String> flinkProperties() {
+    return Map.copyOf(flinkProperties);
+  }
+
   public <T> JobConfig set(ConfigOption<T> option, T value) {
     conf.set(option, value);
     return this;
@@ -234,6 +252,7 @@ public final class JobConfig implements Serializable {
   public Map<String, String> effective() {
     Map<String, String> m = new LinkedHashMap<>();
     OPTIONS.forEach(o -> m.put(o.key(), String.valueOf(conf.get(o))));
+    flinkProperties.forEach((k, v) -> m.put(k, isSecret(k) ? "***" : v));
     conf.toMap().entrySet().stream().filter(e -> e.getKey().startsWith(CLIENT_PREFIX)).sorted(Map.Entry.comparingByKey()).forEach(e -> {
       String property = e.getKey().substring(CLIENT_PREFIX.length());
       m.put(e.getKey(), isSecret(property) ? "***" : e.getValue());

@@ -17,7 +17,7 @@ public final class JobEnvironment {
 
   /** Flink configuration for the job's settings (merged into the cluster's own when submitted). */
   public static Configuration configuration(JobConfig c) {
-    Configuration f = new Configuration();
+    Configuration f = Configuration.fromMap(c.flinkProperties());
     f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
     f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
     f.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointUri(c.get(JobConfig.CHECKPOINT_DIR)));

@@ -60,7 +60,12 @@ public final class KafkaIO {
 
   /** Exactly-once recommendations, keyed by userId. */
   public static KafkaSink<RecommendationEvent> recommendations(JobConfig c) {
-    Properties p = c.kafkaClientProperties();
+    Properties p = new Properties();
+    // a batch of a few hundred lists (about 2 KB each) in a few requests rather than dozens: the
+    // broker's and the producer's cost is per request; the user's kafka.client.* settings win
+    p.setProperty(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
+    p.setProperty(ProducerConfig.LINGER_MS_CONFIG, "2");
+    p.putAll(c.kafkaClientProperties());
     p.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(c.get(JobConfig.TX_TIMEOUT).toMillis()));
     return KafkaSink.<RecommendationEvent>builder()
         .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))

@@ -5,6 +5,8 @@ import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.RatingEvent;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -16,18 +18,22 @@ public class ParseRatings extends ProcessFunction<RawRecord, Rating> {
 
   private transient Counter eventsIn;
   private transient Counter badEvents;
+  private transient Histogram parseMicros;
 
   @Override
   public void open(OpenContext ctx) {
     eventsIn = getRuntimeContext().getMetricGroup().counter("eventsIn");
     badEvents = getRuntimeContext().getMetricGroup().counter("badEvents");
+    parseMicros = getRuntimeContext().getMetricGroup().histogram("parseMicros", new DescriptiveStatisticsHistogram(10_000));
   }
 
   @Override
   public void processElement(RawRecord r, Context ctx, Collector<Rating> out) {
     eventsIn.inc();
+    long t0 = System.nanoTime();
     try {
       RatingEvent e = JsonCodec.RATING.decode(r.value);
+      parseMicros.update((System.nanoTime() - t0) / 1000);
       out.collect(new Rating(e.userId(), e.movieId(), (float) e.rating(), e.timestamp(), r.timestamp, r.partition, r.offset));
     } catch (InvalidMessageException e) {
       badEvents.inc();

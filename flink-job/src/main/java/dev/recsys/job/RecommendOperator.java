@@ -147,8 +147,10 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   }
 
   /**
-   * PyTorch threads for this JVM: the setting, or (0) the cores shared out among the job's
-   * parallel scorers, so that two subtasks on one machine do not fight over its cores.
+   * PyTorch threads for this JVM: the setting, or (0) the cores shared out among the job's parallel
+   * scorers, so that two subtasks on one machine do not fight over its cores. (Between forward
+   * passes the threads must sleep rather than spin, or they take the cores from everything else:
+   * the launchers set OMP_WAIT_POLICY=PASSIVE.)
    */
   static int scoringThreads(JobConfig config) {
     int set = config.get(JobConfig.SCORING_THREADS);

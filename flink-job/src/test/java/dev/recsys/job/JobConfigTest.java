@@ -23,7 +23,7 @@ class JobConfigTest {
   void clusterConfigurationThenFileThenSetThenFlags() throws Exception {
     JobConfig d = JobConfig.defaults();
     assertEquals(256, d.get(JobConfig.BATCH_SIZE));
-    assertEquals(Duration.ZERO, d.get(JobConfig.BATCH_TIMEOUT));
+    assertEquals(Duration.ofMillis(10), d.get(JobConfig.BATCH_TIMEOUT));
     assertEquals(Duration.ofMinutes(10), d.get(JobConfig.TX_TIMEOUT));
 
     // the operator's flinkConfiguration (or -D on flink run) reaches the job's options; Flink's own keys are not ours

@@ -248,8 +248,9 @@ class RecommenderJobEndToEndTest {
   }
 
   @Test
-  void atLeastOnceRestoreRepeatsOnlyWhatAConsumerCanRecogniseAndDrop() throws Exception {
-    ModelRegistry.Version v1 = TestRegistry.publish(registry, 1); // default delivery: at least once
+  void atLeastOnceRestoreAtParallelismTwoRepeatsOnlyWhatAConsumerCanRecogniseAndDrop() throws Exception {
+    config.set(JobConfig.PARALLELISM, 2); // default delivery: at least once
+    ModelRegistry.Version v1 = TestRegistry.publish(registry, 1);
     List<Long> users = List.of(41L, 42L, 43L, 44L, 45L, 46L);
     List<RatingEvent> a = ratings(users, 5, 17, 1_000);
     kafka.ratings(a);

@@ -110,14 +110,14 @@ class KafkaToolsTest {
     try (KafkaProducer<String, String> p = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
       p.initTransactions();
       p.beginTransaction();
-      p.send(rec(new RecommendationEvent(42, "ml", 3, List.of(new RecommendationEvent.Item(318, 2.0), new RecommendationEvent.Item(50, 1.0)), 1, 1075, false, 1000, 0, 5)));
+      p.send(rec(new RecommendationEvent(42, "ml", 3, List.of(new RecommendationEvent.Item(318, 2.0f), new RecommendationEvent.Item(50, 1.0f)), 1, 1075, false, 1000, 0, 5)));
       p.commitTransaction();
       p.beginTransaction();
       p.send(rec(new RecommendationEvent(43, "ml", 3, List.of(), 1, 2, false, 1, 0, 6)));
       p.flush();
       p.abortTransaction();
       p.beginTransaction();
-      p.send(rec(new RecommendationEvent(44, "ml", 4, List.of(new RecommendationEvent.Item(50, 1.0)), 1, 2, true, 0, 0, 7)));
+      p.send(rec(new RecommendationEvent(44, "ml", 4, List.of(new RecommendationEvent.Item(50, 1.0f)), 1, 2, true, 0, 0, 7)));
       p.commitTransaction();
     }
     String out = run(new TailCommand(), "--bootstrap", kafka.bootstrapServers(), "--from-beginning", "--movies", tmp.resolve("movies.csv").toString(),

@@ -1,4 +1,4 @@
-package dev.recsys.app;
+package dev.recsys.app.bench;
 
 import ai.djl.Device;
 import dev.recsys.model.Architecture;
@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
  * report; none of them is part of the test suite.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Performance harnesses (results go in docs/benchmarks.md).",
-    subcommands = {BenchCommand.TrainStep.class, BenchCommand.Preprocess.class, BenchCommand.Score.class, JobBench.class})
+    subcommands = {BenchCommand.Gemm.class, BenchCommand.TrainStep.class, BenchCommand.Preprocess.class, BenchCommand.Score.class, JobBench.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override
@@ -59,7 +59,49 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   static String cpu() {
-    return Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.arch") + ", Java " + System.getProperty("java.version");
+    return JobBench.machine() + ", " + java.time.LocalDate.now();
+  }
+
+  /** Peak resident memory of this process (Java heap, libtorch's tensors and everything else), from /proc. */
+  static String peakResident() {
+    try {
+      return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM:"))
+          .map(l -> "peak resident " + (Long.parseLong(l.replaceAll("[^0-9]", "")) >> 10) + " MB").findFirst().orElse("");
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
+  @Command(name = "gemm", mixinStandardHelpOptions = true,
+      description = "libtorch's fp32 GEMM of the decoder's shape ([batch x 600] . [600 x items]): the ceiling scoring and training work against.")
+  static final class Gemm implements Callable<Integer> {
+    @Option(names = "--items", defaultValue = "20108") int items;
+    @Option(names = "--batch", defaultValue = "256") int batch;
+    @Option(names = "--threads", defaultValue = "2", description = "PyTorch threads (one value per process: rerun for another)") int threads;
+    @Option(names = "--seconds", defaultValue = "5") int seconds;
+
+    @Override
+    public Integer call() {
+      DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
+      try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu())) {
+        ai.djl.ndarray.NDArray a = m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(batch, 600));
+        ai.djl.ndarray.NDArray w = m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(600, items));
+        for (int i = 0; i < 5; i++) {
+          a.matMul(w).close();
+        }
+        long n = 0;
+        long t0 = System.nanoTime();
+        while (System.nanoTime() - t0 < seconds * 1_000_000_000L) {
+          a.matMul(w).close();
+          n++;
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        double gflops = 2.0 * batch * 600 * items * n / s / 1e9;
+        System.out.printf("gemm [%d x 600] . [600 x %d], fp32, %d PyTorch threads, %s: %.1f GFLOP/s (%.2f ms each)%n",
+            batch, items, threads, cpu(), gflops, s * 1000 / n);
+      }
+      return 0;
+    }
   }
 
   @Command(name = "train-step", mixinStandardHelpOptions = true, description = "Time one Mult-VAE/DAE training step on an ML-20M-shaped batch.")
@@ -90,8 +132,8 @@ public final class BenchCommand implements Callable<Integer> {
           }
         }
         Arrays.sort(ms);
-        System.out.printf("  mean %.0f ms, median %.0f ms, min %.0f ms per step%n",
-            Arrays.stream(ms).average().orElse(0), ms[ms.length / 2], ms[0]);
+        System.out.printf("  mean %.0f ms, median %.0f ms, min %.0f ms per step; %s%n",
+            Arrays.stream(ms).average().orElse(0), ms[ms.length / 2], ms[0], peakResident());
       }
       return 0;
     }
@@ -165,6 +207,7 @@ public final class BenchCommand implements Callable<Integer> {
           System.out.printf("  batch %4d: %7.2f ms per user (forward pass alone %.2f ms), %6.0f users/s%n", batch, s * 1000 / users, forwardMs, users / s);
         }
       }
+      System.out.println("  " + peakResident());
       return 0;
     }
   }

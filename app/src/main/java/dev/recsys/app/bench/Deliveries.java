@@ -1,0 +1,156 @@
+package dev.recsys.app.bench;
+
+import dev.recsys.app.Percentiles;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The consumer's side: every recommendation as it becomes visible ({@code read_committed}), with
+ * its trigger's Kafka timestamp, when the job emitted it and when this consumer saw it. Only those
+ * three numbers are read from each record: a full decode would take CPU from the job.
+ */
+final class Deliveries implements AutoCloseable {
+
+  /** Latencies of the recommendations whose triggers were sent in one window. */
+  record Latencies(long count, long emitP50, long emitP99, long emitMax, long visibleP50, long visibleP99, long visibleMax) {}
+
+  private final Object lock = new Object();
+  private long[] published = new long[1 << 20];
+  private long[] emitted = new long[1 << 20];
+  private long[] visible = new long[1 << 20];
+  private int size;
+  private final AtomicLong count = new AtomicLong();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final Thread thread;
+
+  Deliveries(String bootstrap) {
+    thread = new Thread(() -> {
+      var props = KafkaClients.readCommittedConsumer(bootstrap, "bench-" + System.nanoTime());
+      props.put("auto.offset.reset", "latest");
+      try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        c.subscribe(List.of(Topics.RECOMMENDATIONS));
+        while (running.get()) {
+          for (var r : c.poll(Duration.ofMillis(50))) {
+            long now = System.currentTimeMillis();
+            String json = new String(r.value(), StandardCharsets.UTF_8);
+            add(longField(json, "\"triggerPublishedAt\":"), longField(json, "\"emittedAt\":"), now);
+          }
+        }
+      }
+    }, "bench-consumer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Recommendations seen so far. */
+  long count() {
+    return count.get();
+  }
+
+  /** Waits for the consumer to join the topic (it starts at the end). */
+  void awaitAssignment() throws InterruptedException {
+    Thread.sleep(3000);
+  }
+
+  private void add(long pub, long emit, long seen) {
+    synchronized (lock) {
+      if (size == published.length) {
+        published = Arrays.copyOf(published, size * 2);
+        emitted = Arrays.copyOf(emitted, size * 2);
+        visible = Arrays.copyOf(visible, size * 2);
+      }
+      published[size] = pub;
+      emitted[size] = emit;
+      visible[size] = seen;
+      size++;
+    }
+    count.incrementAndGet();
+  }
+
+  /** Recommendations whose trigger was sent in [fromMs, toMs]. */
+  long answered(long fromMs, long toMs) {
+    synchronized (lock) {
+      long n = 0;
+      for (int i = 0; i < size; i++) {
+        n += published[i] >= fromMs && published[i] <= toMs ? 1 : 0;
+      }
+      return n;
+    }
+  }
+
+  /** Recommendations emitted in [fromMs, toMs] (the job's output rate, whatever was sent when). */
+  long emittedBetween(long fromMs, long toMs) {
+    synchronized (lock) {
+      long n = 0;
+      for (int i = 0; i < size; i++) {
+        n += emitted[i] >= fromMs && emitted[i] <= toMs ? 1 : 0;
+      }
+      return n;
+    }
+  }
+
+  /**
+   * Waits until at least {@code share} of a window's {@code sent} events were answered, and fails
+   * loudly if that does not happen within {@code timeout}: a silent shortfall would make every
+   * figure after it meaningless.
+   */
+  void awaitAnswers(String phase, RatingLoad.Window w, double share, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long got;
+    while ((got = answered(w.fromMs(), w.toMs())) < share * w.sent()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(String.format("%s: only %,d of %,d events answered within %d s of the end of sending (%.1f%%): "
+            + "the job fell behind or lost events", phase, got, w.sent(), timeout.toSeconds(), 100.0 * got / w.sent()));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** Latency percentiles of the recommendations whose trigger was sent in [fromMs, toMs]. */
+  Latencies latencies(long fromMs, long toMs) {
+    long[] e;
+    long[] v;
+    synchronized (lock) {
+      int n = 0;
+      e = new long[size];
+      v = new long[size];
+      for (int i = 0; i < size; i++) {
+        if (published[i] >= fromMs && published[i] <= toMs) {
+          e[n] = emitted[i] - published[i];
+          v[n] = visible[i] - published[i];
+          n++;
+        }
+      }
+      e = Arrays.copyOf(e, n);
+      v = Arrays.copyOf(v, n);
+    }
+    Arrays.sort(e);
+    Arrays.sort(v);
+    int n = e.length;
+    return new Latencies(n, Percentiles.of(e, 50), Percentiles.of(e, 99), n == 0 ? 0 : e[n - 1],
+        Percentiles.of(v, 50), Percentiles.of(v, 99), n == 0 ? 0 : v[n - 1]);
+  }
+
+  static long longField(String json, String key) {
+    int at = json.indexOf(key) + key.length();
+    int end = at;
+    while (end < json.length() && Character.isDigit(json.charAt(end))) {
+      end++;
+    }
+    return Long.parseLong(json, at, end, 10);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running.set(false);
+    thread.join(5000);
+  }
+}

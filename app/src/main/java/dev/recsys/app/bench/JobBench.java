@@ -1,0 +1,307 @@
+package dev.recsys.app.bench;
+
+import ai.djl.Device;
+import dev.recsys.model.Architecture;
+import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.bundle.ModelBundle;
+import dev.recsys.model.bundle.RandomBundle;
+import dev.recsys.model.registry.ModelRegistry;
+import dev.recsys.model.scoring.Scorer;
+import dev.recsys.model.scoring.UserQuery;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.LongStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The streaming job under load, run as a user runs it: the broker ({@code recsys kafka}) and the
+ * job ({@code recsys job}, default settings) in processes of their own, this process as the load
+ * client (a producer of ratings and a consumer of recommendations). In one run it measures the
+ * scorer alone, the job's saturated rate (closed loop, at parallelism 1 and 2), then latency at
+ * fractions of saturation (open loop), and the exactly-once sink's cost at one of them; with CPU
+ * seconds per process and per stage of the job, and a PNG of latency against load.
+ */
+@Command(name = "job", mixinStandardHelpOptions = true,
+    description = "The Flink job under load: saturation, latency at 25-90% of it, CPU per process and stage, exactly-once's cost.")
+final class JobBench implements Callable<Integer> {
+
+  @Option(names = "--items", defaultValue = "20108", description = "Catalogue size of the random Mult-VAE 600/200 (default: ${DEFAULT-VALUE}, ML-20M's)")
+  int items;
+
+  @Option(names = "--users", defaultValue = "200000", description = "Distinct users rating (default: ${DEFAULT-VALUE})")
+  int users;
+
+  @Option(names = "--batch", defaultValue = "256", description = "batch.size, also the scorer-alone batch (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--parallelism", split = ",", defaultValue = "1,2", description = "Parallelisms to saturate; the first one gets the latency sweep (default: ${DEFAULT-VALUE})")
+  List<Integer> parallelisms;
+
+  @Option(names = "--loads", split = ",", defaultValue = "25,50,75,90", description = "Offered loads, percent of saturation (default: ${DEFAULT-VALUE})")
+  List<Integer> loads;
+
+  @Option(names = "--load-seconds", defaultValue = "60", description = "Seconds per offered load (default: ${DEFAULT-VALUE})")
+  int loadSeconds;
+
+  @Option(names = "--saturation-seconds", defaultValue = "40", description = "Seconds of the closed-loop saturation phase (default: ${DEFAULT-VALUE})")
+  int saturationSeconds;
+
+  @Option(names = "--warmup-seconds", defaultValue = "40", description = "Seconds of full load before measuring, for the JIT (default: ${DEFAULT-VALUE})")
+  int warmupSeconds;
+
+  @Option(names = "--exactly-once-load", defaultValue = "50", description = "Percent of saturation to measure the exactly-once sink at; 0 skips (default: ${DEFAULT-VALUE})")
+  int exactlyOnceLoad;
+
+  @Option(names = "--job-heap", defaultValue = "8g", description = "The job process's heap, as ./recsys gives it (default: ${DEFAULT-VALUE})")
+  String jobHeap;
+
+  @Option(names = "--job-set", paramLabel = "KEY=VALUE", description = "A job setting for every job this run starts (repeatable)")
+  Map<String, String> jobSettings = Map.of();
+
+  @Option(names = "--plot", defaultValue = "target/bench/job-latency.png", description = "Latency against load, PNG (default: ${DEFAULT-VALUE})")
+  Path plot;
+
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+  private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
+
+  /** One offered load's outcome. */
+  record LoadPoint(int percent, double offered, Deliveries.Latencies latencies) {}
+
+  /** CPU seconds used in a window: per process and per stage of the job. */
+  record Cpu(double seconds, double broker, double job, double clients, Map<String, Double> stages) {
+    double machine() {
+      return seconds * CORES;
+    }
+
+    Cpu minus(Cpu before) {
+      return new Cpu(seconds - before.seconds, broker - before.broker, job - before.job, clients - before.clients,
+          ProcessCpu.minus(stages, before.stages));
+    }
+  }
+
+  private Path work;
+  private String bootstrap;
+  private Path registryRoot;
+
+  @Override
+  public Integer call() throws Exception {
+    work = Files.createTempDirectory("recsys-jobbench");
+    System.out.printf("bench job: %s; %s; %s; job settings %s%n", Instant.now(), machine(),
+        "Mult-VAE " + items + "-600-200-600-" + items + " (random weights), top-100", jobSettings);
+    registryRoot = work.resolve("registry");
+    ModelBundle bundle = RandomBundle.write(work.resolve("bundle"), Architecture.paperVae(items), LongStream.rangeClosed(1, items).toArray(), 1);
+    new ModelRegistry(registryRoot).publish("bench", bundle.dir());
+
+    int threads = Math.max(1, CORES / parallelisms.get(0)); // the scorer alone has every core
+    double alone = scorerAlone(bundle, threads);
+    System.out.printf("scorer alone: %,.0f users/s at batch %d, %d PyTorch threads (nothing else running)%n", alone, batch, threads);
+
+    int port = freePort();
+    try (ChildJvm broker = ChildJvm.start("broker", "1g", work.resolve("broker.log"), List.of("kafka", "--port", Integer.toString(port), "--data-dir", work.resolve("kafka").toString()))) {
+      broker.awaitLog(l -> l.startsWith("kafka: "), Duration.ofSeconds(60));
+      bootstrap = "127.0.0.1:" + port;
+      try (Deliveries deliveries = new Deliveries(bootstrap); RatingLoad load = new RatingLoad(bootstrap, users, items)) {
+        deliveries.awaitAssignment();
+        Map<Integer, Double> saturated = new LinkedHashMap<>();
+        Map<Integer, Cpu> cpuAtSaturation = new LinkedHashMap<>();
+        List<LoadPoint> sweep = new ArrayList<>();
+        for (int p : parallelisms) {
+          try (ChildJvm job = startJob(p, "at_least_once", "job-p" + p)) {
+            warmUp(job, load, deliveries);
+            Cpu before = cpu(broker, job);
+            RatingLoad.Window w = load.saturate(saturationSeconds, deliveries::count, 8L * batch * p);
+            Cpu cpu = cpu(broker, job).minus(before);
+            deliveries.awaitAnswers("saturation, parallelism " + p, w, 0.98, ANSWER_TIMEOUT);
+            double rate = deliveries.emittedBetween(w.fromMs() + 5000, w.toMs()) / (w.seconds() - 5);
+            saturated.put(p, rate);
+            cpuAtSaturation.put(p, cpu);
+            System.out.printf("saturated, parallelism %d: %,.0f recommendations/s (%,d events in %.0f s, closed loop)%n", p, rate, w.sent(), w.seconds());
+            printStageMetrics(job);
+            if (p == parallelisms.get(0)) {
+              for (int pct : loads) {
+                double offered = rate * pct / 100.0;
+                Cpu start = cpu(broker, job);
+                RatingLoad.Window lw = load.offer(offered, loadSeconds);
+                Cpu used = cpu(broker, job).minus(start);
+                System.out.printf("  %3d%%: CPU share of the machine: broker %.0f%%, clients %.0f%%, job %.0f%% (%s)%n", pct,
+                    100 * used.broker() / used.machine(), 100 * used.clients() / used.machine(), 100 * used.job() / used.machine(), used.stages());
+                deliveries.awaitAnswers(pct + "% load", lw, 0.98, ANSWER_TIMEOUT);
+                LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
+                sweep.add(point);
+                System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies());
+                printStageMetrics(job);
+              }
+            }
+          }
+        }
+        LoadPoint exactlyOnce = null;
+        if (exactlyOnceLoad > 0) {
+          int p = parallelisms.get(0);
+          try (ChildJvm job = startJob(p, "exactly_once", "job-exactly-once")) {
+            warmUp(job, load, deliveries);
+            double offered = saturated.get(p) * exactlyOnceLoad / 100.0;
+            RatingLoad.Window lw = load.offer(offered, loadSeconds);
+            deliveries.awaitAnswers("exactly-once at " + exactlyOnceLoad + "%", lw, 0.98, ANSWER_TIMEOUT);
+            exactlyOnce = new LoadPoint(exactlyOnceLoad, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
+          }
+        }
+        report(alone, saturated, cpuAtSaturation, sweep, exactlyOnce);
+        Files.createDirectories(plot.toAbsolutePath().getParent());
+        LatencyPlot.write(plot, "Event to recommendation against load (parallelism " + parallelisms.get(0) + ", at-least-once)", sweep);
+        System.out.println("plot: " + plot.toAbsolutePath());
+      }
+    }
+    return 0;
+  }
+
+  private ChildJvm startJob(int parallelism, String delivery, String name) throws Exception {
+    int prom = freePort();
+    String run = name + "-" + System.nanoTime();
+    List<String> args = new ArrayList<>();
+    jobSettings.forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    args.addAll(0, List.of(
+        "job", "--bootstrap", bootstrap, "--registry", registryRoot.toString(), "--model-name", "bench",
+        "--checkpoint-dir", work.resolve("checkpoints").resolve(run).toString(), "--parallelism", Integer.toString(parallelism),
+        "--set", "batch.size=" + batch, "--set", "sink.delivery=" + delivery, "--set", "kafka.starting-offsets=latest",
+        "--set", "kafka.group=" + run, "--set", "sink.transactional-id-prefix=" + run,
+        "-Dmetrics.reporter.prom.factory.class=org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+        "-Dmetrics.reporter.prom.port=" + prom));
+    ChildJvm job = ChildJvm.start(name, jobHeap, work.resolve(name + ".log"), args);
+    promPorts.put(job.pid(), prom);
+    return job;
+  }
+
+  private final Map<Long, Integer> promPorts = new TreeMap<>();
+
+  /** Until the job answers, then full load for the JIT; nothing of it is measured. */
+  private void warmUp(ChildJvm job, RatingLoad load, Deliveries deliveries) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    long seen = deliveries.count();
+    while (deliveries.count() == seen) {
+      job.checkAlive();
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the job did not answer within 3 minutes");
+      }
+      load.offer(20, 1);
+    }
+    // both code paths the measurements take: full batches, then the small ones of a partial load
+    RatingLoad.Window w = load.saturate(warmupSeconds / 2.0, deliveries::count, 8L * batch);
+    deliveries.awaitAnswers("warm-up", w, 0.98, ANSWER_TIMEOUT);
+    double rate = deliveries.emittedBetween(w.fromMs(), w.toMs()) / w.seconds();
+    w = load.offer(rate / 3, warmupSeconds / 2.0);
+    deliveries.awaitAnswers("warm-up", w, 0.98, ANSWER_TIMEOUT);
+  }
+
+  private Cpu cpu(ChildJvm broker, ChildJvm job) throws IOException {
+    return new Cpu(System.nanoTime() / 1e9, ProcessCpu.seconds(broker.pid()), ProcessCpu.seconds(job.pid()),
+        ProcessCpu.seconds(ProcessHandle.current().pid()), ProcessCpu.byStage(job.pid()));
+  }
+
+  /** The scorer on its own, in this process, on queries shaped like the load's, before anything else runs. */
+  private double scorerAlone(ModelBundle bundle, int threads) {
+    DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
+    SplittableRandom rnd = new SplittableRandom(5);
+    List<UserQuery> queries = new ArrayList<>();
+    for (int u = 0; u < batch; u++) {
+      long[] ids = rnd.longs(3, 1, items + 1).distinct().toArray();
+      queries.add(UserQuery.ofItems(ids));
+    }
+    try (Scorer scorer = Scorer.open(bundle, Device.cpu())) {
+      for (int i = 0; i < 20; i++) {
+        scorer.score(queries, 100); // warm-up
+      }
+      long scored = 0;
+      long t0 = System.nanoTime();
+      while (System.nanoTime() - t0 < 15_000_000_000L) {
+        scorer.score(queries, 100);
+        scored += batch;
+      }
+      return scored / ((System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  /** The job's per-stage metrics (its Prometheus reporter): where a recommendation's time goes. */
+  private void printStageMetrics(ChildJvm job) {
+    try {
+      String body = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + promPorts.get(job.pid()) + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      Map<String, List<String>> rows = new TreeMap<>();
+      for (String line : body.split("\n")) {
+        for (String m : List.of("parseMicros", "historyMicros", "queueMillis", "batchSize", "scoringMillis", "emitMillis", "eventToEmitMillis")) {
+          if (line.startsWith("flink_taskmanager_job_task_operator_" + m + "{") && (line.contains("quantile=\"0.5\"") || line.contains("quantile=\"0.99\""))) {
+            rows.computeIfAbsent(m, k -> new ArrayList<>()).add((line.contains("quantile=\"0.5\"") ? "p50 " : "p99 ") + line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+      }
+      System.out.println("  the job's stage metrics (last samples, per subtask): " + rows);
+    } catch (Exception e) {
+      System.out.println("  (stage metrics unavailable: " + e.getMessage() + ")");
+    }
+  }
+
+  private void report(double alone, Map<Integer, Double> saturated, Map<Integer, Cpu> cpus, List<LoadPoint> sweep, LoadPoint exactlyOnce) {
+    System.out.println();
+    System.out.println("== efficiency (saturation, closed loop)");
+    for (Map.Entry<Integer, Double> s : saturated.entrySet()) {
+      Cpu c = cpus.get(s.getKey());
+      double eventsK = s.getValue() * c.seconds() / 1000;
+      double leftToJob = 1 - (c.broker() + c.clients()) / c.machine();
+      System.out.printf("parallelism %d: %,.0f recommendations/s = %.2f of the scorer alone; broker + clients used %.0f%% of the machine, "
+          + "so the job had %.0f%% of it: %.2f of the scorer alone scaled to that share%n",
+          s.getKey(), s.getValue(), s.getValue() / alone, 100 * (1 - leftToJob), 100 * leftToJob, s.getValue() / (alone * leftToJob));
+      System.out.printf("  CPU seconds per 1,000 events: broker %.3f, clients %.3f, job %.3f (machine %d cores, %.0f s window)%n",
+          c.broker() / eventsK, c.clients() / eventsK, c.job() / eventsK, CORES, c.seconds());
+      c.stages().forEach((stage, sec) -> System.out.printf("    %-62s %.3f%n", stage, sec / eventsK));
+    }
+    System.out.println();
+    System.out.println("== latency against load (open loop; event -> emitted: the job's emittedAt; -> visible: this read_committed consumer)");
+    System.out.println("| load | events/s | emitted p50 / p99 / max | visible p50 / p99 / max |");
+    System.out.println("|---|---|---|---|");
+    for (LoadPoint p : sweep) {
+      row(p, "at-least-once");
+    }
+    if (exactlyOnce != null) {
+      row(exactlyOnce, "exactly-once");
+    }
+  }
+
+  private static void row(LoadPoint p, String delivery) {
+    Deliveries.Latencies l = p.latencies();
+    System.out.printf("| %d%% (%s) | %,.0f | %d / %d / %d ms | %d / %d / %d ms |%n", p.percent(), delivery, p.offered(),
+        l.emitP50(), l.emitP99(), l.emitMax(), l.visibleP50(), l.visibleP99(), l.visibleMax());
+  }
+
+  static String machine() {
+    String model = "unknown CPU";
+    try {
+      model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(model);
+    } catch (IOException e) {
+      // not Linux
+    }
+    return CORES + " cores (" + model + "), " + (Runtime.getRuntime().maxMemory() >> 20) + " MB heap here, Java " + System.getProperty("java.version");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
