@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * An unusable input record and why; {@code schemas/dead-letter-event.schema.json}. Both the payload
  * and the error are truncated, so a dead letter stays far below any producer's request limit
- * (at most {@value #MAX_PAYLOAD_CHARS} + {@value #MAX_ERROR_CHARS} characters, under 24 KB in
- * UTF-8 with the rest of the record) whatever the input was.
+ * (at most {@value #MAX_PAYLOAD_CHARS} + {@value #MAX_ERROR_CHARS} characters, under 32 KB as JSON
+ * even when every character needs a six-byte escape) whatever the input was.
  */
 public record DeadLetterEvent(
     String sourceTopic, int partition, long offset, String payload, String error, long time) {
