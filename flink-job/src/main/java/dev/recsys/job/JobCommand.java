@@ -52,8 +52,15 @@ public final class JobCommand implements Callable<Integer> {
   String restore;
 
   @Option(names = "--restore-latest", paramLabel = "DIR",
-      description = "Resume from the newest complete checkpoint under DIR if there is one (for restarts without HA), else start empty")
+      description = "Resume from this job's newest complete checkpoint under DIR (DIR/<job.name>/...) if there is one (for restarts without HA), else start empty")
   String restoreLatest;
+
+  @Option(names = "--client-config", paramLabel = "FILE",
+      description = "Kafka client properties for every client of the job (security settings: secrets stay out of argv), as Kafka's --command-config")
+  Path clientConfig;
+
+  @Option(names = "--job-name", description = "Same as --set job.name=...")
+  String jobName;
 
   /** Shows every setting with its default under --help, straight from {@link JobConfig}. */
   public static final class SettingsFooter implements picocli.CommandLine.IModelTransformer {
@@ -69,20 +76,26 @@ public final class JobCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     JobConfig c = config(clusterConfiguration());
     LOG.info("job settings: {}", c.effective());
-    StreamExecutionEnvironment env = JobEnvironment.create(c, restorePath());
-    RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
-    env.execute("recsys recommender");
+    try (RunLock lock = RunLock.take(c)) {
+      StreamExecutionEnvironment env = JobEnvironment.create(c, restorePath(c.get(JobConfig.JOB_NAME)));
+      RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
+      env.execute(c.get(JobConfig.JOB_NAME));
+    }
     return 0;
   }
 
-  /** What to resume from: --restore, else the newest checkpoint under --restore-latest, else nothing. */
-  String restorePath() {
+  /**
+   * What to resume from: --restore, else the newest checkpoint of the job named {@code jobName}
+   * under --restore-latest (never another job's), else nothing.
+   */
+  String restorePath(String jobName) {
     if (restore != null || restoreLatest == null) {
       return restore;
     }
-    String found = RetainedCheckpoints.latest(restoreLatest).map(p -> p.toUri().toString()).orElse(null);
+    String scoped = (restoreLatest.endsWith("/") ? restoreLatest : restoreLatest + "/") + jobName;
+    String found = RetainedCheckpoints.latest(scoped).map(p -> p.toUri().toString()).orElse(null);
     if (found == null) {
-      LOG.info("no complete checkpoint under {}: starting empty", restoreLatest);
+      LOG.info("no complete checkpoint under {}: starting empty", scoped);
     } else {
       LOG.info("resuming from {}", found);
     }
@@ -111,6 +124,9 @@ public final class JobCommand implements Callable<Integer> {
     if (configFile != null) {
       c.load(configFile);
     }
+    if (clientConfig != null) {
+      c.loadClientProperties(clientConfig);
+    }
     properties.forEach((k, v) -> {
       if (JobConfig.isSetting(k)) {
         c.set(k, v);
@@ -127,6 +143,9 @@ public final class JobCommand implements Callable<Integer> {
     }
     if (modelName != null) {
       c.set(JobConfig.MODEL_NAME, modelName);
+    }
+    if (jobName != null) {
+      c.set(JobConfig.JOB_NAME.key(), jobName);
     }
     if (checkpointDir != null) {
       c.set(JobConfig.CHECKPOINT_DIR, checkpointDir);

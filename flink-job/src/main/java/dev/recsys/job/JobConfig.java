@@ -58,10 +58,13 @@ public final class JobConfig implements Serializable {
     }
   }
 
+  public static final ConfigOption<String> JOB_NAME =
+      ConfigOptions.key("job.name").stringType().defaultValue("recsys")
+          .withDescription("Names the job; its consumer group, transactional ids and checkpoints derive from it, so two jobs need two names");
   public static final ConfigOption<String> BOOTSTRAP =
       ConfigOptions.key("kafka.bootstrap").stringType().defaultValue("localhost:9092").withDescription("Kafka bootstrap servers");
   public static final ConfigOption<String> GROUP =
-      ConfigOptions.key("kafka.group").stringType().defaultValue("recsys-job").withDescription("Consumer group of the ratings source");
+      ConfigOptions.key("kafka.group").stringType().noDefaultValue().withDescription("Consumer group of the ratings source (default: the job name)");
   public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
       ConfigOptions.key("kafka.starting-offsets").enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED)
           .withDescription("committed (else earliest), earliest or latest; a restore uses its checkpoint");
@@ -96,8 +99,8 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("sink.delivery").enumType(Delivery.class).defaultValue(Delivery.AT_LEAST_ONCE)
           .withDescription("at_least_once (visible at once; a repeat after a failure restates a list) or exactly_once (visible at each checkpoint)");
   public static final ConfigOption<String> TX_PREFIX =
-      ConfigOptions.key("sink.transactional-id-prefix").stringType().defaultValue("recsys-recommendations")
-          .withDescription("Transactional id prefix of the exactly-once sink (sink.delivery=exactly_once)");
+      ConfigOptions.key("sink.transactional-id-prefix").stringType().noDefaultValue()
+          .withDescription("Transactional id prefix of the exactly-once sink (default: <job name>-recommendations)");
   public static final ConfigOption<Duration> TX_TIMEOUT =
       ConfigOptions.key("sink.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
           .withDescription("Kafka transaction timeout; must stay below the broker's 15 min maximum");
@@ -112,6 +115,12 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<CheckpointingMode> CHECKPOINT_MODE =
       ConfigOptions.key("checkpoint.mode").enumType(CheckpointingMode.class).defaultValue(CheckpointingMode.EXACTLY_ONCE)
           .withDescription("exactly_once or at_least_once (the state's guarantee)");
+  public static final ConfigOption<Duration> MAX_FUTURE =
+      ConfigOptions.key("ratings.max-future").durationType().defaultValue(Duration.ofDays(1))
+          .withDescription("A rating stamped further ahead of the job's clock is a dead letter (it would pin its movie forever)");
+  public static final ConfigOption<Integer> RESTART_ATTEMPTS =
+      ConfigOptions.key("restart.attempts").intType().defaultValue(10)
+          .withDescription("Restarts (with exponential backoff) before the job fails; the count resets after an hour without one");
   public static final ConfigOption<Integer> PARALLELISM =
       ConfigOptions.key("parallelism").intType().defaultValue(1).withDescription("Parallelism of the job");
   public static final ConfigOption<Duration> BUFFER_TIMEOUT =
@@ -119,9 +128,9 @@ public final class JobConfig implements Serializable {
           .withDescription("Flush network buffers between tasks at least this often (Flink's default 100 ms adds latency)");
 
   public static final List<ConfigOption<?>> OPTIONS =
-      List.of(BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, DEAD_LETTER_TOPIC,
+      List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, DEAD_LETTER_TOPIC,
           REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SINK_DELIVERY, TX_PREFIX,
-          TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, PARALLELISM, BUFFER_TIMEOUT);
+          TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);
 
   static final String CLIENT_PREFIX = "kafka.client.";
 
@@ -162,6 +171,18 @@ public final class JobConfig implements Serializable {
       throw new IOException("cannot read the settings file " + file + ": " + e.getMessage(), e);
     }
     p.stringPropertyNames().stream().sorted().forEach(k -> set(k, p.getProperty(k)));
+    return this;
+  }
+
+  /** Overlays a file of Kafka client properties (Kafka's {@code --command-config} convention). */
+  public JobConfig loadClientProperties(Path file) throws IOException {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file)) {
+      p.load(r);
+    } catch (IOException e) {
+      throw new IOException("cannot read the Kafka client properties file " + file + ": " + e.getMessage(), e);
+    }
+    p.stringPropertyNames().forEach(k -> conf.setString(CLIENT_PREFIX + k, p.getProperty(k).trim()));
     return this;
   }
 
@@ -212,6 +233,22 @@ public final class JobConfig implements Serializable {
     return conf.get(option);
   }
 
+  /** The ratings source's consumer group: {@code kafka.group}, else the job name. */
+  public String group() {
+    return conf.getOptional(GROUP).orElse(get(JOB_NAME));
+  }
+
+  /** The exactly-once sink's transactional id prefix: the setting, else derived from the job name. */
+  public String transactionalIdPrefix() {
+    return conf.getOptional(TX_PREFIX).orElse(get(JOB_NAME) + "-recommendations");
+  }
+
+  /** Where this job's checkpoints go: {@code <checkpoint.dir>/<job name>}, so jobs never mix theirs. */
+  public String checkpointDirectory() {
+    String base = JobEnvironment.checkpointUri(get(CHECKPOINT_DIR));
+    return (base.endsWith("/") ? base : base + "/") + get(JOB_NAME);
+  }
+
   /**
    * Checks the ranges that types cannot express, so that a bad value stops the job at start-up with
    * a clear message instead of failing on every event.
@@ -226,6 +263,12 @@ public final class JobConfig implements Serializable {
       throw new IllegalArgumentException(SCORING_THREADS.key() + " must be 0 (automatic) or more, not " + get(SCORING_THREADS));
     }
     positive(PARALLELISM);
+    if (get(RESTART_ATTEMPTS) < 0) {
+      throw new IllegalArgumentException(RESTART_ATTEMPTS.key() + " must be 0 or more, not " + get(RESTART_ATTEMPTS));
+    }
+    if (!get(JOB_NAME).matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new IllegalArgumentException(JOB_NAME.key() + " must be letters, digits, '.', '_' or '-' (it names directories), not '" + get(JOB_NAME) + "'");
+    }
     if (get(CHECKPOINT_INTERVAL).compareTo(Duration.ofMillis(10)) < 0) {
       throw new IllegalArgumentException(CHECKPOINT_INTERVAL.key() + " must be at least 10 ms (Flink's minimum)");
     }
@@ -252,6 +295,8 @@ public final class JobConfig implements Serializable {
   public Map<String, String> effective() {
     Map<String, String> m = new LinkedHashMap<>();
     OPTIONS.forEach(o -> m.put(o.key(), String.valueOf(conf.get(o))));
+    m.put(GROUP.key(), group());
+    m.put(TX_PREFIX.key(), transactionalIdPrefix());
     flinkProperties.forEach((k, v) -> m.put(k, isSecret(k) ? "***" : v));
     conf.toMap().entrySet().stream().filter(e -> e.getKey().startsWith(CLIENT_PREFIX)).sorted(Map.Entry.comparingByKey()).forEach(e -> {
       String property = e.getKey().substring(CLIENT_PREFIX.length());
@@ -279,7 +324,7 @@ public final class JobConfig implements Serializable {
   public static String describe() {
     StringBuilder sb = new StringBuilder();
     for (ConfigOption<?> o : OPTIONS) {
-      sb.append(String.format("  %-30s %-24s %s%n", o.key(), text(o.defaultValue()), new HtmlFormatter().format(o.description())));
+      sb.append(String.format("  %-30s %-24s %s%n", o.key(), o.hasDefaultValue() ? text(o.defaultValue()) : "", new HtmlFormatter().format(o.description())));
     }
     sb.append(String.format("  %-30s %-24s %s%n", CLIENT_PREFIX + "<property>", "", "Passed to every Kafka client (security, ...)"));
     return sb.toString();

@@ -20,7 +20,7 @@ public final class JobEnvironment {
     Configuration f = Configuration.fromMap(c.flinkProperties());
     f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
     f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
-    f.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointUri(c.get(JobConfig.CHECKPOINT_DIR)));
+    f.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, c.checkpointDirectory());
     f.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, c.get(JobConfig.CHECKPOINT_INTERVAL));
     f.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, c.get(JobConfig.CHECKPOINT_MODE));
     f.set(
@@ -28,9 +28,13 @@ public final class JobEnvironment {
         c.get(JobConfig.CHECKPOINT_RETAIN)
             ? ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION
             : ExternalizedCheckpointRetention.DELETE_ON_CANCELLATION);
+    // bounded: an input that fails the job every time ends as a failed job, not a silent loop
     f.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
     f.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
     f.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofMinutes(1));
+    f.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, c.get(JobConfig.RESTART_ATTEMPTS));
+    f.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofHours(1));
+    f.set(org.apache.flink.configuration.PipelineOptions.NAME, c.get(JobConfig.JOB_NAME));
     return f;
   }
 

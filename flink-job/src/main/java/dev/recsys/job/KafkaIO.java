@@ -32,7 +32,7 @@ public final class KafkaIO {
         KafkaSource.<RawRecord>builder()
             .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
             .setTopics(c.get(JobConfig.RATINGS_TOPIC))
-            .setGroupId(c.get(JobConfig.GROUP))
+            .setGroupId(c.group())
             .setStartingOffsets(startingOffsets(c.get(JobConfig.STARTING_OFFSETS)))
             .setDeserializer(new RawDeserializer())
             .setProperties(c.kafkaClientProperties())
@@ -50,7 +50,7 @@ public final class KafkaIO {
         KafkaSource.<RawRecord>builder()
             .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
             .setTopics(c.get(JobConfig.MODEL_UPDATES_TOPIC))
-            .setGroupId(c.get(JobConfig.GROUP) + "-model-updates")
+            .setGroupId(c.group() + "-model-updates")
             .setStartingOffsets(OffsetsInitializer.earliest())
             .setDeserializer(new RawDeserializer())
             .setProperties(c.kafkaClientProperties())
@@ -74,7 +74,7 @@ public final class KafkaIO {
             (KafkaRecordSerializationSchema<RecommendationEvent>)
                 (e, ctx, ts) -> new ProducerRecord<>(c.get(JobConfig.RECOMMENDATIONS_TOPIC), key(e.userId()), JsonCodec.RECOMMENDATION.encode(e)))
         .setDeliveryGuarantee(c.get(JobConfig.SINK_DELIVERY).guarantee)
-        .setTransactionalIdPrefix(c.get(JobConfig.TX_PREFIX))
+        .setTransactionalIdPrefix(c.transactionalIdPrefix())
         .build();
   }
 

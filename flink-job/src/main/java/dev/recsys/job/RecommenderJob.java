@@ -46,7 +46,7 @@ public final class RecommenderJob {
     // parsing runs at its source's parallelism, chained to it: a rebalance in between would let one
     // user's ratings overtake each other on their way to keyBy
     SingleOutputStreamOperator<Rating> parsed =
-        ratings.process(new ParseRatings()).name("parse ratings").uid(UID_PARSE).setParallelism(ratings.getParallelism());
+        ratings.process(new ParseRatings(config.get(JobConfig.MAX_FUTURE))).name("parse ratings").uid(UID_PARSE).setParallelism(ratings.getParallelism());
 
     SingleOutputStreamOperator<ModelUpdateEvent> updates =
         modelUpdates.process(new VerifyModelUpdates(config)).returns(TypeInformation.of(ModelUpdateEvent.class))

@@ -125,6 +125,7 @@ class ClusterJarIT {
           "--checkpoint-dir", tmp.resolve("checkpoints-" + out).toString(),
           "--set", "topic.recommendations=" + out,
           "--set", "kafka.group=cluster-" + out,
+          "--set", "job.name=cluster-" + out,
           "--set", "kafka.starting-offsets=earliest",
           "--set", "sink.transactional-id-prefix=cluster-" + out + "-" + UUID.randomUUID(),
           "--set", "checkpoint.interval=1 s",

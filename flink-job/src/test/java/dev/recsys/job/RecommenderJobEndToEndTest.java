@@ -211,7 +211,7 @@ class RecommenderJobEndToEndTest {
     List<RatingEvent> b = ratings(users, 5, 8, 5_000);
     kafka.ratings(b);
     Thread.sleep(300);
-    Path checkpoints = tmp.resolve("checkpoints").resolve(job.getJobID().toString());
+    Path checkpoints = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(job.getJobID().toString());
     awaitCheckpoint(checkpoints);
     job.cancel().get();
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
@@ -257,7 +257,7 @@ class RecommenderJobEndToEndTest {
     JobClient job = start(null);
     Map<Long, Long> ta = lastTrigger(a);
     assertTrue(covers(kafka.recommendations(r -> covers(r, ta, 1), WAIT), ta, 1));
-    Path checkpoints = tmp.resolve("checkpoints").resolve(job.getJobID().toString());
+    Path checkpoints = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(job.getJobID().toString());
     awaitCheckpoint(checkpoints);
     List<RatingEvent> b = ratings(users, 5, 18, 5_000); // some of these come after the last checkpoint
     kafka.ratings(b);

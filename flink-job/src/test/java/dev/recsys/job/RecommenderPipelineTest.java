@@ -61,8 +61,11 @@ class RecommenderPipelineTest {
     CollectingSink<DeadLetterEvent> dead = new CollectingSink<>();
     RecommenderJob.build(config,
         env.fromData(TypeInformation.of(RawRecord.class), ratings.toArray(RawRecord[]::new)).setParallelism(1),
-        env.fromData(TypeInformation.of(RawRecord.class), new RawRecord("model-updates", 0, 0, 0,
-            JsonCodec.MODEL_UPDATE.encode(TestRegistry.announcement(v1)))).setParallelism(1), // the version already served
+        env.fromData(TypeInformation.of(RawRecord.class),
+            new RawRecord("model-updates", 0, 0, 0, JsonCodec.MODEL_UPDATE.encode(TestRegistry.announcement(v1))), // the version already served
+            // a 1 MB URI: refused with a dead letter that must still fit the producer's request limit
+            new RawRecord("model-updates", 0, 1, 0, JsonCodec.MODEL_UPDATE.encode(new dev.recsys.contracts.ModelUpdateEvent(
+                TestRegistry.NAME, 9, "file:///" + "x".repeat(1 << 20), v1.sha256(), "dae", 99, "publish")))).setParallelism(1),
         recs, dead);
     env.execute("pipeline under test");
 
@@ -94,8 +97,10 @@ class RecommenderPipelineTest {
     }
     assertEquals(expectedLast, last, "each user's last list is the model's for the whole history");
 
-    List<DeadLetterEvent> letters = dead.received();
+    List<DeadLetterEvent> letters = dead.received().stream().filter(d -> d.sourceTopic().equals("ratings")).toList();
     assertEquals(List.of(1000L, 1001L), letters.stream().map(DeadLetterEvent::offset).sorted().toList());
-    assertThat(letters).allMatch(d -> d.sourceTopic().equals("ratings"));
+    List<DeadLetterEvent> refused = dead.received().stream().filter(d -> d.sourceTopic().equals("model-updates")).toList();
+    assertEquals(1, refused.size());
+    assertThat(JsonCodec.DEAD_LETTER.encode(refused.get(0)).length).as("a bounded dead letter").isLessThan(64 * 1024);
   }
 }

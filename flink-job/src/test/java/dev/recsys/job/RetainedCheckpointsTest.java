@@ -42,12 +42,23 @@ class RetainedCheckpointsTest {
 
   @Test
   void anExplicitRestoreWinsOverTheNewestCheckpoint() throws Exception {
-    Path found = checkpoint("job", 7, Instant.now());
+    Path found = checkpoint("recsys/job", 7, Instant.now());
     JobCommand cmd = new JobCommand();
     new picocli.CommandLine(cmd).parseArgs("--restore-latest", root.toString());
-    assertThat(cmd.restorePath()).isEqualTo(found.toUri().toString());
+    assertThat(cmd.restorePath("recsys")).isEqualTo(found.toUri().toString());
     cmd = new JobCommand();
     new picocli.CommandLine(cmd).parseArgs("--restore-latest", root.toString(), "--restore", "/savepoints/sp-1");
-    assertThat(cmd.restorePath()).isEqualTo("/savepoints/sp-1");
+    assertThat(cmd.restorePath("recsys")).isEqualTo("/savepoints/sp-1");
+  }
+
+  @Test
+  void restoreLatestOnlyEverPicksThisJobsCheckpoints() throws Exception {
+    Instant t = Instant.parse("2026-11-27T00:00:00Z");
+    Path mine = checkpoint("scoring-a/8c1f", 12, t);
+    checkpoint("scoring-b/77aa", 40, t.plusSeconds(600)); // another job's, newer
+    JobCommand cmd = new JobCommand();
+    new picocli.CommandLine(cmd).parseArgs("--restore-latest", root.toString());
+    assertThat(cmd.restorePath("scoring-a")).isEqualTo(mine.toUri().toString());
+    assertThat(cmd.restorePath("scoring-c")).as("no checkpoint of its own: an empty start").isNull();
   }
 }
