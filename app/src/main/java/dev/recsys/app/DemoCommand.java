@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = {
       "Run everything locally: embedded Kafka, a model trained on the CPU and published as v1, the Flink job",
-      "(MiniCluster, RocksDB, exactly-once), a replay of held-out users with live recommendations, and a v2",
+      "(MiniCluster, RocksDB, lists sent as soon as they are scored), a replay of held-out users with live recommendations, and a v2",
       "swapped in half-way without a restart. Needs only a JDK; Ctrl-C stops it cleanly."
     })
 public final class DemoCommand implements Callable<Integer> {
