@@ -164,26 +164,26 @@ public final class JobConfig implements Serializable {
 
   /** Overlays a properties file. */
   public JobConfig load(Path file) throws IOException {
-    Properties p = new Properties();
-    try (Reader r = Files.newBufferedReader(file)) {
-      p.load(r);
-    } catch (IOException e) {
-      throw new IOException("cannot read the settings file " + file + ": " + e.getMessage(), e);
-    }
+    Properties p = read(file, "settings file");
     p.stringPropertyNames().stream().sorted().forEach(k -> set(k, p.getProperty(k)));
     return this;
   }
 
   /** Overlays a file of Kafka client properties (Kafka's {@code --command-config} convention). */
   public JobConfig loadClientProperties(Path file) throws IOException {
+    Properties p = read(file, "Kafka client properties file");
+    p.stringPropertyNames().forEach(k -> conf.setString(CLIENT_PREFIX + k, p.getProperty(k).trim()));
+    return this;
+  }
+
+  private static Properties read(Path file, String what) throws IOException {
     Properties p = new Properties();
     try (Reader r = Files.newBufferedReader(file)) {
       p.load(r);
     } catch (IOException e) {
-      throw new IOException("cannot read the Kafka client properties file " + file + ": " + e.getMessage(), e);
+      throw new IOException("cannot read the " + what + " " + file + ": " + e.getMessage(), e);
     }
-    p.stringPropertyNames().forEach(k -> conf.setString(CLIENT_PREFIX + k, p.getProperty(k).trim()));
-    return this;
+    return p;
   }
 
   /**

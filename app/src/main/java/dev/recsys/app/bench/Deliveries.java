@@ -77,21 +77,20 @@ final class Deliveries implements AutoCloseable {
 
   /** Recommendations whose trigger was sent in [fromMs, toMs]. */
   long answered(long fromMs, long toMs) {
-    synchronized (lock) {
-      long n = 0;
-      for (int i = 0; i < size; i++) {
-        n += published[i] >= fromMs && published[i] <= toMs ? 1 : 0;
-      }
-      return n;
-    }
+    return countBetween(true, fromMs, toMs);
   }
 
   /** Recommendations emitted in [fromMs, toMs] (the job's output rate, whatever was sent when). */
   long emittedBetween(long fromMs, long toMs) {
+    return countBetween(false, fromMs, toMs);
+  }
+
+  private long countBetween(boolean byPublished, long fromMs, long toMs) {
     synchronized (lock) {
+      long[] times = byPublished ? published : emitted; // read under the lock: add() may replace the arrays
       long n = 0;
       for (int i = 0; i < size; i++) {
-        n += emitted[i] >= fromMs && emitted[i] <= toMs ? 1 : 0;
+        n += times[i] >= fromMs && times[i] <= toMs ? 1 : 0;
       }
       return n;
     }
