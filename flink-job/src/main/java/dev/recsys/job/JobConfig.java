@@ -81,7 +81,7 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<String> MODEL_NAME =
       ConfigOptions.key("model.name").stringType().defaultValue("movielens").withDescription("Registry name of the model to serve");
   public static final ConfigOption<Integer> HISTORY_CAP =
-      ConfigOptions.key("state.history-cap").intType().defaultValue(500).withDescription("Most recent rated movies kept per user");
+      ConfigOptions.key("state.history-cap").intType().defaultValue(500).withDescription("Most recent ratings kept per user as the model's input (every rated movie stays excluded)");
   public static final ConfigOption<Duration> STATE_TTL =
       ConfigOptions.key("state.ttl").durationType().defaultValue(Duration.ofDays(90))
           .withDescription("Forget users inactive this long (0 keeps them forever)");

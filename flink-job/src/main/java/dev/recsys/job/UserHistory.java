@@ -16,7 +16,11 @@ import java.util.Arrays;
  *   <li>a later rating of the same movie replaces the earlier one, so a lower re-rating removes it
  *       from the positives; an older event than the one stored is ignored;
  *   <li>a duplicate event changes nothing;
- *   <li>at most {@code cap} movies are kept: the oldest are forgotten first.
+ *   <li>the model's input is capped: at most {@code cap} recent ratings are kept with their
+ *       rating and time, the oldest forgotten first; the exclusions are not: every movie the user
+ *       ever rated stays in {@link #excluded} (a sorted array, 8 bytes a movie), so a heavy user
+ *       is never recommended a movie they rated long ago. A re-rating of a forgotten movie counts
+ *       as new, since its old time is gone.
  * </ul>
  */
 public class UserHistory {
@@ -24,6 +28,8 @@ public class UserHistory {
   public long[] movieIds = new long[0];
   public float[] ratings = new float[0];
   public long[] timestamps = new long[0];
+  /** Every movie ever rated, sorted; a superset of {@link #movieIds}. */
+  public long[] excluded = new long[0];
 
   public UserHistory() {}
 
@@ -47,6 +53,7 @@ public class UserHistory {
       remove(at);
     }
     insert(movieId, rating, timestamp);
+    exclude(movieId);
     while (movieIds.length > cap) {
       remove(0);
     }
@@ -65,9 +72,21 @@ public class UserHistory {
     return Arrays.copyOf(out, n);
   }
 
-  /** Every rated movie. */
+  /** Every movie the user ever rated, sorted (also those the cap has forgotten). */
   public long[] rated() {
-    return movieIds.clone();
+    if (excluded.length < movieIds.length) { // state written before the exclusions were kept apart
+      for (long m : movieIds) {
+        exclude(m);
+      }
+    }
+    return excluded.clone();
+  }
+
+  private void exclude(long movieId) {
+    int at = Arrays.binarySearch(excluded, movieId);
+    if (at < 0) {
+      excluded = put(excluded, -at - 1, movieId);
+    }
   }
 
   public int size() {

@@ -1,6 +1,7 @@
 package dev.recsys.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,14 +41,35 @@ class UserHistoryTest {
   }
 
   @Test
-  void capForgetsTheOldestRatings() {
+  void theCapForgetsTheOldestInputsButNeverAnExclusion() {
     UserHistory h = new UserHistory();
     for (int m = 1; m <= 5; m++) {
       h.apply(m, 4f, m * 10L, 3);
     }
-    assertArrayEquals(new long[] {3, 4, 5}, h.rated());
+    assertArrayEquals(new long[] {3, 4, 5}, h.positives());
+    assertArrayEquals(new long[] {1, 2, 3, 4, 5}, h.rated(), "every rated movie stays excluded");
     // an out-of-order new movie is placed by its time: 3(30) 9(35) 4(40) 5(50), then 3 goes
     h.apply(9, 4f, 35, 3);
-    assertArrayEquals(new long[] {9, 4, 5}, h.rated());
+    assertArrayEquals(new long[] {9, 4, 5}, h.positives());
+    assertArrayEquals(new long[] {1, 2, 3, 4, 5, 9}, h.rated());
+  }
+
+  @Test
+  void aHeavyUsersExclusionsStayComplete() {
+    UserHistory h = new UserHistory();
+    for (int m = 1; m <= 2_000; m++) {
+      h.apply(m * 7L % 5003, 4f, m, 500);
+    }
+    assertArrayEquals(java.util.stream.LongStream.rangeClosed(1, 2_000).map(m -> m * 7 % 5003).sorted().toArray(), h.rated());
+    assertEquals(500, h.positives().length);
+  }
+
+  @Test
+  void stateWrittenBeforeTheExclusionsWereKeptApartStillExcludesItsMovies() {
+    UserHistory old = new UserHistory();
+    old.movieIds = new long[] {8, 3};
+    old.ratings = new float[] {4f, 5f};
+    old.timestamps = new long[] {1, 2};
+    assertArrayEquals(new long[] {3, 8}, old.rated());
   }
 }
