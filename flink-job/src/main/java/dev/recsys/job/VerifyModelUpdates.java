@@ -12,9 +12,12 @@ import org.apache.flink.util.Collector;
 
 /**
  * Checks every model announcement before it is broadcast: valid JSON, this job's model, and the
- * registry's {@link ModelRegistry#accept} check. It runs in one task of its own, off the scoring
- * path, so a refusal is reported once and at once (a dead letter, {@code announcementsRefused})
- * and the scoring tasks only ever see versions that verified.
+ * registry's {@link ModelRegistry#acceptCurrent} check: the version verifies and is the one the
+ * registry points at now. The registry is the authority, an announcement only a notification: a
+ * replayed old announcement (a new job reads the topic from its start) or one naming a version the
+ * registry never made current is refused. It runs in one task of its own, off the scoring path, so
+ * a refusal is reported once and at once (a dead letter, {@code announcementsRefused}) and the
+ * scoring tasks only ever see versions that verified.
  *
  * <p>One task because model-updates has one partition; nothing downstream depends on it: {@link
  * ServedModel} orders announcements by their publication time, not by arrival.
@@ -48,7 +51,7 @@ public class VerifyModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEv
       return; // another model's announcement on the shared topic: not ours to judge
     }
     try {
-      registry.accept(e.name(), e.version(), e.uri(), e.sha256());
+      registry.acceptCurrent(e.name(), e.version(), e.uri(), e.sha256());
       out.collect(e);
     } catch (Exception | OutOfMemoryError ex) { // whatever a bundle provokes must not fail the task
       deadLetter(r, ctx, "refused model " + e.name() + " v" + e.version() + ": " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));

@@ -9,7 +9,9 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.recsys.model.bundle.BundleException;
+import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.Digests;
+import dev.recsys.model.bundle.ItemVocabulary;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.bundle.WeightsFile;
@@ -120,6 +122,51 @@ class BundleTest {
     Files.writeString(tmp.resolve("b/manifest.json"), "{\"formatVersion\": 1, ");
     BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(tmp.resolve("b")));
     assertThat(e.getMessage()).contains("manifest.json").contains("invalid JSON");
+  }
+
+  @Test
+  void loadedTensorsAreTheOnesWritten() throws IOException {
+    Map<String, Tensor> written = RandomBundle.weights(ARCH, 9);
+    RandomBundle.write(tmp.resolve("b"), ARCH, MOVIES, 9);
+    ModelBundle loaded = ModelBundle.load(tmp.resolve("b"));
+    assertEquals(written.keySet(), loaded.weights().keySet());
+    for (Map.Entry<String, Tensor> e : written.entrySet()) {
+      Tensor t = loaded.weights().get(e.getKey());
+      assertArrayEquals(e.getValue().shape(), t.shape(), e.getKey());
+      assertArrayEquals(e.getValue().data(), t.data(), 0f, e.getKey());
+    }
+    assertArrayEquals(MOVIES, loaded.vocabulary().movieIds());
+    // the digest is of the manifest bytes that were parsed, which are the ones on disk
+    assertEquals(Digests.sha256(Files.readAllBytes(tmp.resolve("b/manifest.json"))), loaded.sha256());
+  }
+
+  @Test
+  void refusesNonFiniteWeights() throws IOException {
+    RandomBundle.write(tmp.resolve("template"), ARCH, MOVIES, 3);
+    BundleManifest manifest = ModelBundle.manifestOf(tmp.resolve("template"));
+    float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+    for (int i = 0; i < bad.length; i++) {
+      Map<String, Tensor> w = new LinkedHashMap<>(RandomBundle.weights(ARCH, 3));
+      float[] data = w.get("dec1.bias").data().clone();
+      data[17] = bad[i];
+      w.put("dec1.bias", new Tensor(w.get("dec1.bias").shape(), data));
+      Path dir = tmp.resolve("bad" + i);
+      ModelBundle.write(dir, manifest, new ItemVocabulary(MOVIES), w); // checksums right: only the values are wrong
+      BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(dir));
+      assertEquals(dir.resolve("weights.bin"), e.file());
+      assertThat(e.getMessage()).contains("tensor dec1.bias holds a non-finite value (" + bad[i] + ") at index 17");
+    }
+  }
+
+  @Test
+  void refusesAFileThatLinksOutOfTheBundle() throws IOException {
+    RandomBundle.write(tmp.resolve("b"), ARCH, MOVIES, 1);
+    Path outside = tmp.resolve("elsewhere.bin");
+    Files.move(tmp.resolve("b/weights.bin"), outside);
+    Files.createSymbolicLink(tmp.resolve("b/weights.bin"), outside); // same bytes, same checksum, but not in the bundle
+    BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(tmp.resolve("b")));
+    assertEquals(tmp.resolve("b/weights.bin"), e.file());
+    assertThat(e.getMessage()).contains("is a link to " + outside.toRealPath() + ", outside the bundle");
   }
 
   private void rewriteChecksum(String file) throws IOException {

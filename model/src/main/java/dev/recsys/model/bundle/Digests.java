@@ -24,6 +24,10 @@ public final class Digests {
     return HexFormat.of().formatHex(md.digest());
   }
 
+  public static String sha256(byte[] bytes) {
+    return HexFormat.of().formatHex(newSha256().digest(bytes));
+  }
+
   public static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -33,6 +34,9 @@ public final class ModelBundle {
   public static final String MANIFEST = "manifest.json";
   public static final String WEIGHTS = "weights.bin";
   public static final String ITEMS = "items.txt";
+
+  /** The most a byte array holds: each file is read whole into one. */
+  private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -108,7 +112,9 @@ public final class ModelBundle {
 
   /**
    * Loads and verifies a bundle: every file present, every checksum right, the vocabulary and every
-   * tensor of the size the manifest's architecture needs.
+   * tensor of the size the manifest's architecture needs, every weight finite. Each file is read
+   * once: the bytes hashed are the bytes parsed, so a file replaced between the check and the parse
+   * cannot slip through.
    *
    * @throws BundleException naming the file and the problem
    */
@@ -116,8 +122,10 @@ public final class ModelBundle {
     if (!Files.isDirectory(dir)) {
       throw new BundleException(dir, "not a directory");
     }
+    Path realDir = realPath(dir);
     Path manifestFile = dir.resolve(MANIFEST);
-    BundleManifest manifest = readManifest(manifestFile);
+    byte[] manifestBytes = readContained(realDir, manifestFile, "missing file");
+    BundleManifest manifest = parseManifest(manifestFile, manifestBytes);
     Architecture arch;
     try {
       arch = manifest.architecture();
@@ -129,25 +137,23 @@ public final class ModelBundle {
         throw new BundleException(manifestFile, "lists no checksum for " + required);
       }
     }
+    Map<String, byte[]> contents = new HashMap<>();
     for (Map.Entry<String, String> f : manifest.files().entrySet()) {
       Path file = dir.resolve(f.getKey()).normalize();
       if (!file.startsWith(dir.normalize())) {
         throw new BundleException(manifestFile, "file entry escapes the bundle: " + f.getKey());
       }
-      String actual = sha256OrMissing(file);
+      byte[] bytes = readContained(realDir, file, "missing file (listed in manifest.json)");
+      String actual = Digests.sha256(bytes);
       if (!actual.equalsIgnoreCase(f.getValue())) {
         throw new BundleException(
             file, "SHA-256 mismatch (tampered or corrupt): manifest.json says " + f.getValue() + ", file has " + actual);
       }
+      contents.put(f.getKey(), bytes);
     }
-    ItemVocabulary vocab = readVocabulary(dir.resolve(ITEMS), manifest.numItems());
+    ItemVocabulary vocab = parseVocabulary(dir.resolve(ITEMS), contents.get(ITEMS), manifest.numItems());
     Path weightsFile = dir.resolve(WEIGHTS);
-    Map<String, Tensor> weights;
-    try {
-      weights = WeightsFile.read(weightsFile);
-    } catch (IOException e) {
-      throw new BundleException(weightsFile, "cannot read: " + e.getMessage(), e);
-    }
+    Map<String, Tensor> weights = WeightsFile.parse(weightsFile, contents.get(WEIGHTS));
     Map<String, long[]> expected = arch.parameterShapes();
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
       Tensor t = weights.get(e.getKey());
@@ -161,58 +167,79 @@ public final class ModelBundle {
                 + " but the manifest's architecture (" + arch + ") needs " + Arrays.toString(e.getValue()));
       }
     }
-    for (String name : weights.keySet()) {
-      if (!expected.containsKey(name)) {
-        throw new BundleException(weightsFile, "unexpected tensor " + name + " for " + arch);
+    for (Map.Entry<String, Tensor> e : weights.entrySet()) {
+      if (!expected.containsKey(e.getKey())) {
+        throw new BundleException(weightsFile, "unexpected tensor " + e.getKey() + " for " + arch);
+      }
+      // NaN scores leave users with empty lists and an infinite one is not valid JSON
+      float[] data = e.getValue().data();
+      for (int i = 0; i < data.length; i++) {
+        if (!Float.isFinite(data[i])) {
+          throw new BundleException(
+              weightsFile, "tensor " + e.getKey() + " holds a non-finite value (" + data[i] + ") at index " + i);
+        }
       }
     }
-    try {
-      return new ModelBundle(dir, manifest, vocab, weights, Digests.sha256(manifestFile));
-    } catch (IOException e) {
-      throw new BundleException(manifestFile, "cannot read: " + e.getMessage(), e);
-    }
+    return new ModelBundle(dir, manifest, vocab, weights, Digests.sha256(manifestBytes));
   }
 
   /** Reads (without verifying the other files) the manifest of the bundle in {@code dir}. */
   public static BundleManifest manifestOf(Path dir) {
-    return readManifest(dir.resolve(MANIFEST));
+    Path file = dir.resolve(MANIFEST);
+    return parseManifest(file, readContained(realPath(dir), file, "missing file"));
   }
 
-  private static BundleManifest readManifest(Path file) {
+  private static BundleManifest parseManifest(Path file, byte[] bytes) {
+    BundleManifest m;
     try {
-      BundleManifest m = JSON.readValue(file.toFile(), BundleManifest.class);
-      if (m.formatVersion() != BundleManifest.FORMAT_VERSION) {
-        throw new BundleException(
-            file, "unsupported format version " + m.formatVersion() + " (this build reads " + BundleManifest.FORMAT_VERSION + ")");
-      }
-      return m;
-    } catch (java.io.FileNotFoundException | NoSuchFileException e) {
-      throw new BundleException(file, "missing file");
+      m = JSON.readValue(bytes, BundleManifest.class);
     } catch (JsonProcessingException e) {
       throw new BundleException(file, "invalid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new BundleException(file, "cannot read: " + e.getMessage(), e);
     }
+    if (m.formatVersion() != BundleManifest.FORMAT_VERSION) {
+      throw new BundleException(
+          file, "unsupported format version " + m.formatVersion() + " (this build reads " + BundleManifest.FORMAT_VERSION + ")");
+    }
+    return m;
   }
 
-  private static String sha256OrMissing(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new BundleException(file, "missing file (listed in manifest.json)");
-    }
+  private static Path realPath(Path dir) {
     try {
-      return Digests.sha256(file);
+      return dir.toRealPath();
+    } catch (IOException e) {
+      throw new BundleException(dir, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The whole content of a regular file that really lies inside the bundle: a symbolic link out of
+   * it would let a file change outside the directory that was published read-only.
+   */
+  private static byte[] readContained(Path realDir, Path file, String missing) {
+    try {
+      Path real = file.toRealPath();
+      if (!real.startsWith(realDir)) {
+        throw new BundleException(file, "is a link to " + real + ", outside the bundle");
+      }
+      if (!Files.isRegularFile(real)) {
+        throw new BundleException(file, missing);
+      }
+      long size = Files.size(real);
+      if (size > MAX_FILE_BYTES) {
+        throw new BundleException(file, "too large: " + size + " bytes (at most " + MAX_FILE_BYTES + ")");
+      }
+      return Files.readAllBytes(real);
+    } catch (NoSuchFileException e) {
+      throw new BundleException(file, missing);
     } catch (IOException e) {
       throw new BundleException(file, "cannot read: " + e.getMessage(), e);
     }
   }
 
-  private static ItemVocabulary readVocabulary(Path file, int numItems) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new BundleException(file, "cannot read: " + e.getMessage(), e);
-    }
+  private static ItemVocabulary parseVocabulary(Path file, byte[] bytes, int numItems) {
+    List<String> lines = new String(bytes, StandardCharsets.UTF_8).lines().toList();
     if (lines.size() != numItems) {
       throw new BundleException(
           file, "wrong dimension: " + lines.size() + " items, but manifest.json says numItems=" + numItems);

@@ -4,11 +4,12 @@ import dev.recsys.model.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,6 +26,10 @@ public final class WeightsFile {
 
   private static final int MAGIC = 0x54575352; // "RSWT" read little-endian
   private static final int VERSION = 1;
+  /** Parameter names are short ({@code enc0.weight}); a longer one is a corrupt header. */
+  private static final int MAX_NAME_BYTES = 1024;
+  /** The model's tensors are matrices and vectors; anything above this is a corrupt header. */
+  private static final int MAX_RANK = 8;
 
   private WeightsFile() {}
 
@@ -52,45 +57,81 @@ public final class WeightsFile {
 
   /** Reads every tensor; any structural problem is a {@link BundleException} naming the file. */
   public static Map<String, Tensor> read(Path file) throws IOException {
-    ByteBuffer buf;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      buf = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
+    return parse(file, Files.readAllBytes(file));
+  }
+
+  /**
+   * Parses the bytes of {@code file} (already in memory, so what was hashed is what is parsed).
+   * Every declared length is checked against the bytes that remain before anything is allocated: a
+   * corrupt header must be a refusal, not an OutOfMemoryError.
+   */
+  public static Map<String, Tensor> parse(Path file, byte[] bytes) {
+    ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (buf.remaining() < 12) {
+      throw new BundleException(file, "truncated: " + buf.remaining() + " bytes, shorter than the 12-byte header");
     }
-    try {
-      if (buf.getInt() != MAGIC) {
-        throw new BundleException(file, "not a weights file (bad magic)");
-      }
-      int version = buf.getInt();
-      if (version != VERSION) {
-        throw new BundleException(file, "unsupported weights format version " + version);
-      }
-      int count = buf.getInt();
-      Map<String, Tensor> out = new LinkedHashMap<>();
-      for (int t = 0; t < count; t++) {
-        byte[] name = new byte[buf.getInt()];
-        buf.get(name);
-        long[] shape = new long[buf.getInt()];
-        long size = 1;
-        for (int d = 0; d < shape.length; d++) {
-          shape[d] = buf.getLong();
-          size *= shape[d];
-        }
-        if (size < 0 || size * 4 > buf.remaining()) {
-          throw new BundleException(file, "truncated: tensor " + new String(name, StandardCharsets.UTF_8));
-        }
-        float[] data = new float[(int) size];
-        FloatBuffer fb = buf.asFloatBuffer();
-        fb.get(data);
-        buf.position(buf.position() + 4 * data.length);
-        out.put(new String(name, StandardCharsets.UTF_8), new Tensor(shape, data));
-      }
-      if (buf.hasRemaining()) {
-        throw new BundleException(file, buf.remaining() + " trailing bytes after the last tensor");
-      }
-      return out;
-    } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
-      throw new BundleException(file, "truncated or corrupt weights file", e);
+    if (buf.getInt() != MAGIC) {
+      throw new BundleException(file, "not a weights file (bad magic)");
     }
+    int version = buf.getInt();
+    if (version != VERSION) {
+      throw new BundleException(file, "unsupported weights format version " + version);
+    }
+    int count = buf.getInt();
+    if (count < 0) {
+      throw new BundleException(file, "negative tensor count " + count);
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (int t = 0; t < count; t++) {
+      String where = "tensor #" + t;
+      int nameLength = readInt(file, buf, where + " name length");
+      if (nameLength < 1 || nameLength > MAX_NAME_BYTES || nameLength > buf.remaining()) {
+        throw new BundleException(file, where + ": name length " + nameLength + " (at most " + MAX_NAME_BYTES + ", and " + buf.remaining() + " bytes remain)");
+      }
+      byte[] nameBytes = new byte[nameLength];
+      buf.get(nameBytes);
+      String name = new String(nameBytes, StandardCharsets.UTF_8);
+      where = "tensor " + name;
+      int rank = readInt(file, buf, where + " rank");
+      if (rank < 0 || rank > MAX_RANK || 8L * rank > buf.remaining()) {
+        throw new BundleException(file, where + ": rank " + rank + " (at most " + MAX_RANK + ", and " + buf.remaining() + " bytes remain)");
+      }
+      long[] shape = new long[rank];
+      long size = 1;
+      for (int d = 0; d < rank; d++) {
+        shape[d] = buf.getLong();
+        if (shape[d] < 0) {
+          throw new BundleException(file, where + ": negative dimension " + shape[d]);
+        }
+        try {
+          size = Math.multiplyExact(size, shape[d]);
+        } catch (ArithmeticException e) {
+          throw new BundleException(file, where + ": the dimensions " + Arrays.toString(shape) + " overflow a 64-bit size");
+        }
+      }
+      if (size > buf.remaining() / 4) {
+        throw new BundleException(
+            file, "truncated: " + where + " " + Arrays.toString(shape) + " needs " + size + " floats, " + buf.remaining() + " bytes remain");
+      }
+      if (out.containsKey(name)) {
+        throw new BundleException(file, "duplicate " + where);
+      }
+      float[] data = new float[(int) size];
+      buf.asFloatBuffer().get(data);
+      buf.position(buf.position() + 4 * data.length);
+      out.put(name, new Tensor(shape, data));
+    }
+    if (buf.hasRemaining()) {
+      throw new BundleException(file, buf.remaining() + " trailing bytes after the last tensor");
+    }
+    return out;
+  }
+
+  private static int readInt(Path file, ByteBuffer buf, String what) {
+    if (buf.remaining() < 4) {
+      throw new BundleException(file, "truncated: no room for the " + what);
+    }
+    return buf.getInt();
   }
 
   private static ByteBuffer le(int size) {

@@ -1,16 +1,21 @@
 package dev.recsys.model.registry;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.recsys.model.FileTrees;
+import dev.recsys.model.bundle.BundleException;
 import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.Digests;
 import dev.recsys.model.bundle.ModelBundle;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -71,9 +76,10 @@ public final class ModelRegistry {
 
   /**
    * The one check of whether a version may be served, used by publish, promote, the job's
-   * announcement verifier and its model loader alike: a valid model name; a URI that resolves to
-   * {@code <root>/<name>/v<version>}, inside this registry; a bundle whose every checksum and
-   * dimension verifies; and a manifest whose SHA-256 is the given one.
+   * announcement verifier and its model loader alike: a valid model name; a URI that really (links
+   * followed) is {@code <root>/<name>/v<version>}, inside this registry; a bundle whose every
+   * checksum, dimension and weight verifies ({@link ModelBundle#load}); and a manifest whose SHA-256
+   * is the given one.
    *
    * @throws IllegalArgumentException or {@link dev.recsys.model.bundle.BundleException} saying
    *     what is wrong
@@ -81,7 +87,7 @@ public final class ModelRegistry {
   public Accepted accept(String name, int version, String uri, String sha256) throws IOException {
     checkName(name);
     Path dir = resolveUri(uri);
-    Path expected = root.resolve(name).resolve("v" + version);
+    Path expected = root.toRealPath().resolve(name).resolve("v" + version);
     if (!dir.equals(expected)) {
       throw new IllegalArgumentException("model '" + name + "' v" + version + " lives at " + expected + ", not " + dir);
     }
@@ -93,6 +99,33 @@ public final class ModelRegistry {
     return new Accepted(describe(name, version, pointer(name).map(Pointer::current).orElse(-1) == version), bundle);
   }
 
+  /**
+   * The job's check of an announcement: {@link #accept}, and the announced version must be the one
+   * current.json points at now. An announcement only says that the registry changed; the registry
+   * says what serves, so a replayed old announcement, or one naming a version the registry never
+   * made current, changes nothing.
+   *
+   * @throws IllegalArgumentException naming the announced and the current version, or whatever
+   *     {@link #accept} throws
+   */
+  public Accepted acceptCurrent(String name, int version, String uri, String sha256) throws IOException {
+    checkName(name);
+    requireCurrent(name, version); // before the load: replayed announcements must not each load a bundle
+    Accepted a = accept(name, version, uri, sha256);
+    if (!a.version().current()) {
+      requireCurrent(name, version); // the pointer moved while the bundle loaded
+    }
+    return a;
+  }
+
+  private void requireCurrent(String name, int version) throws IOException {
+    int current = checkedCurrent(name);
+    if (current != version) {
+      throw new IllegalArgumentException(
+          "model '" + name + "' v" + version + " is not the registry's current version (" + (current < 0 ? "it has none" : "v" + current) + ")");
+    }
+  }
+
   /** Verifies a bundle, stores it as the next version and makes that version current. */
   public Version publish(String name, Path bundleDir) throws IOException {
     checkName(name);
@@ -101,30 +134,44 @@ public final class ModelRegistry {
     Files.createDirectories(modelDir);
     Path staging = modelDir.resolve(".staging-" + UUID.randomUUID());
     Files.createDirectory(staging);
-    try (Stream<Path> files = Files.list(bundleDir)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, staging.resolve(f.getFileName().toString()));
+    try {
+      try (Stream<Path> files = Files.list(bundleDir)) {
+        for (Path f : files.toList()) {
+          Path copy = staging.resolve(f.getFileName().toString());
+          Files.copy(f, copy);
+          fsync(copy); // on disk before current.json can point at it
+        }
+      }
+      return locked(name, () -> store(name, modelDir, staging));
+    } finally {
+      FileTrees.deleteRecursively(staging); // gone once moved; otherwise what a failed publish left
+    }
+  }
+
+  private Version store(String name, Path modelDir, Path staging) throws IOException {
+    int v = versions(name).stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+    while (true) {
+      try {
+        Files.move(staging, modelDir.resolve("v" + v), StandardCopyOption.ATOMIC_MOVE);
+        break;
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        v++; // another writer that does not take our lock got there first
       }
     }
-    return locked(
-        name,
-        () -> {
-          int v = versions(name).stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
-          while (true) {
-            try {
-              Files.move(staging, modelDir.resolve("v" + v), StandardCopyOption.ATOMIC_MOVE);
-              break;
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-              v++; // another writer that does not take our lock got there first
-            }
-          }
-          Path stored = modelDir.resolve("v" + v);
-          makeReadOnly(stored);
-          Version staged = version(name, v);
-          accept(name, v, stored.toUri().toString(), staged.sha256()); // the copy, as the job will see it
-          setCurrent(name, v, "publish");
-          return version(name, v);
-        });
+    fsyncDirectory(modelDir);
+    Path stored = modelDir.resolve("v" + v);
+    try {
+      makeReadOnly(stored);
+      Version staged = version(name, v);
+      accept(name, v, stored.toUri().toString(), staged.sha256()); // the copy, as the job will see it
+    } catch (IOException | RuntimeException e) {
+      // a refused version must not stay behind, where it could be promoted or take a number
+      stored.toFile().setWritable(true, true);
+      FileTrees.deleteRecursively(stored);
+      throw e;
+    }
+    setCurrent(name, v, "publish");
+    return version(name, v);
   }
 
   /** Makes an existing version current. */
@@ -153,6 +200,13 @@ public final class ModelRegistry {
           List<Integer> stack = new ArrayList<>(p.stack());
           stack.remove(stack.size() - 1);
           int back = stack.get(stack.size() - 1);
+          try {
+            Version target = version(name, back);
+            accept(name, back, target.dir().toUri().toString(), target.sha256()); // refuse what the job would refuse
+          } catch (IllegalArgumentException | BundleException e) {
+            throw new IllegalStateException(
+                "cannot roll back model '" + name + "' from v" + p.current() + " to v" + back + ", current.json is unchanged: " + e.getMessage(), e);
+          }
           writePointer(name, back, stack, p.log(), "rollback");
           return version(name, back);
         });
@@ -160,13 +214,13 @@ public final class ModelRegistry {
 
   /** The current version, if any. */
   public Optional<Version> current(String name) throws IOException {
-    Optional<Pointer> p = pointer(name);
-    return p.isPresent() ? Optional.of(version(name, p.get().current())) : Optional.empty();
+    int current = checkedCurrent(name);
+    return current < 0 ? Optional.empty() : Optional.of(describe(name, current, true));
   }
 
   /** All published versions, oldest first. */
   public List<Version> list(String name) throws IOException {
-    int current = pointer(name).map(Pointer::current).orElse(-1);
+    int current = checkedCurrent(name);
     List<Version> out = new ArrayList<>();
     for (int v : versions(name)) {
       out.add(describe(name, v, v == current));
@@ -185,10 +239,10 @@ public final class ModelRegistry {
   }
 
   /**
-   * Resolves a bundle URI (as announced on model-updates) to a version directory, refusing anything
-   * outside this registry's root.
+   * Resolves a bundle URI (as announced on model-updates) to the real path of a version directory,
+   * refusing anything outside this registry's root, by its name or by where links lead.
    */
-  public Path resolveUri(String uri) {
+  public Path resolveUri(String uri) throws IOException {
     Path p;
     try {
       p = Path.of(java.net.URI.create(uri)).toAbsolutePath().normalize();
@@ -198,7 +252,18 @@ public final class ModelRegistry {
     if (!p.startsWith(root)) {
       throw new IllegalArgumentException("bundle " + p + " is outside the registry root " + root);
     }
-    return p;
+    // and where it really is: a symbolic link inside the registry may lead out of it
+    Path real;
+    try {
+      real = p.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("bundle " + p + " does not exist");
+    }
+    Path realRoot = root.toRealPath();
+    if (!real.startsWith(realRoot)) {
+      throw new IllegalArgumentException("bundle " + p + " is really " + real + ", outside the registry root " + realRoot);
+    }
+    return real;
   }
 
   /** The description of a version (its manifest is read; the bundle is not verified here). */
@@ -232,9 +297,39 @@ public final class ModelRegistry {
     }
   }
 
+  private Path pointerFile(String name) {
+    return root.resolve(name).resolve("current.json");
+  }
+
   private Optional<Pointer> pointer(String name) throws IOException {
-    Path f = root.resolve(name).resolve("current.json");
-    return Files.isRegularFile(f) ? Optional.of(JSON.readValue(f.toFile(), Pointer.class)) : Optional.empty();
+    Path f = pointerFile(name);
+    if (!Files.isRegularFile(f)) {
+      return Optional.empty();
+    }
+    Pointer p;
+    try {
+      p = JSON.readValue(f.toFile(), Pointer.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(f + " is corrupt (" + e.getOriginalMessage() + "): which version of '" + name + "' is current is unknown");
+    }
+    if (p == null || p.log() == null || p.stack() == null || p.stack().isEmpty() || p.stack().get(p.stack().size() - 1) != p.current()) {
+      throw new IllegalStateException(f + " is corrupt: its current version must top a non-empty stack, with a log");
+    }
+    return Optional.of(p);
+  }
+
+  /** The current version, -1 if none; refuses a pointer at a version that is not there. */
+  private int checkedCurrent(String name) throws IOException {
+    Optional<Pointer> p = pointer(name);
+    if (p.isEmpty()) {
+      return -1;
+    }
+    int v = p.get().current();
+    Path dir = root.resolve(name).resolve("v" + v);
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalStateException(pointerFile(name) + " points at v" + v + ", but " + dir + " does not exist");
+    }
+    return v;
   }
 
   private void setCurrent(String name, int v, String action) throws IOException {
@@ -249,8 +344,37 @@ public final class ModelRegistry {
     newLog.add(new Change(v, action, Instant.now().toString()));
     Path dir = root.resolve(name);
     Path tmp = dir.resolve(".current-" + UUID.randomUUID() + ".json");
-    JSON.writeValue(tmp.toFile(), new Pointer(v, stack, newLog));
-    Files.move(tmp, dir.resolve("current.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(new Pointer(v, stack, newLog)));
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        while (bytes.hasRemaining()) {
+          ch.write(bytes);
+        }
+        ch.force(true); // the content is on disk before the name points at it
+      }
+      Files.move(tmp, pointerFile(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    fsyncDirectory(dir); // and the rename survives a crash
+  }
+
+  private static void fsync(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+  }
+
+  private static void fsyncDirectory(Path dir) throws IOException {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(dir, StandardOpenOption.READ);
+    } catch (IOException e) {
+      return; // a platform that cannot open a directory (Windows) cannot sync one either
+    }
+    try (ch) {
+      ch.force(true);
+    }
   }
 
   private interface Action<T> {
