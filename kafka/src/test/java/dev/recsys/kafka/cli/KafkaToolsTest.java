@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.Topics;
+import dev.recsys.contracts.DeadLetterEvent;
 import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.JsonSerde;
 import dev.recsys.contracts.RatingEvent;
@@ -33,6 +34,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.MethodOrderer;
@@ -234,6 +236,48 @@ class KafkaToolsTest {
       assertThat(wrong.err()).contains("Invalid value for option '--max'").contains("--client-config=FILE").doesNotContain(SECRET);
       assertThat(wrong.out()).doesNotContain(SECRET);
     }
+  }
+
+  @Test
+  void dlqAndTailNeutraliseControlCharacters(KafkaCluster kafka) throws Exception {
+    createTopic(kafka, "escapes-dlq");
+    createTopic(kafka, "escapes-tail");
+    String hostile = "\u001b[31mred\u0007\u007f\u009b2J";
+    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(KafkaClients.idempotentProducer(kafka.bootstrapServers()), new StringSerializer(),
+        new ByteArraySerializer())) {
+      p.send(new ProducerRecord<>("escapes-dlq", "ratings", JsonCodec.DEAD_LETTER.encode(
+          DeadLetterEvent.of("ratings", 0, 9, hostile.getBytes(StandardCharsets.UTF_8), "not JSON: " + hostile, 5)))).get();
+      p.send(new ProducerRecord<>("escapes-tail", "60", JsonCodec.RECOMMENDATION.encode(
+          new RecommendationEvent(60, "ml" + hostile, 2, List.of(), 1, 2, false, 0, 0, 1)))).get();
+    }
+    String escaped = "\\u001b[31mred\\u0007\\u007f\\u009b2J";
+    Path cfg = secretClientConfig();
+    String dlq = run(new DlqCommand(), "--bootstrap", kafka.bootstrapServers(), "--topic", "escapes-dlq", "--max", "1", "--client-config", cfg.toString());
+    assertThat(dlq).contains("ratings[0]@9  not JSON: " + escaped).contains("payload: " + escaped).doesNotContain(SECRET);
+    assertNoControlCharactersButLineBreaks(dlq);
+    String tail = run(new TailCommand(), "--bootstrap", kafka.bootstrapServers(), "--topic", "escapes-tail", "--from-beginning", "--max", "1",
+        "--client-config", cfg.toString());
+    assertThat(tail).contains("user 60").contains("ml" + escaped + " v2").doesNotContain(SECRET);
+    assertNoControlCharactersButLineBreaks(tail);
+  }
+
+  private static void assertNoControlCharactersButLineBreaks(String out) {
+    assertThat(out.chars().filter(c -> Character.isISOControl(c) && c != '\n' && c != '\r'))
+        .as("control characters in %s", out).isEmpty();
+  }
+
+  @Test
+  void jsonOutputPrintsATombstoneAsNull(KafkaCluster kafka) throws Exception {
+    createTopic(kafka, "tombstones");
+    try (KafkaProducer<String, String> p = new KafkaProducer<>(KafkaClients.idempotentProducer(kafka.bootstrapServers()), new StringSerializer(),
+        new StringSerializer())) {
+      p.send(new ProducerRecord<>("tombstones", "42", null)).get();
+    }
+    String[] from = {"--bootstrap", kafka.bootstrapServers(), "--topic", "tombstones", "--max", "1"};
+    assertEquals("null", run(new DlqCommand(), with(from, "--json")).strip());
+    assertEquals("null", run(new TailCommand(), with(from, "--json", "--from-beginning")).strip());
+    assertThat(run(new DlqCommand(), from)).contains("(unreadable dead letter: empty message)");
+    assertThat(run(new TailCommand(), with(from, "--from-beginning"))).contains("(unreadable record: empty message)");
   }
 
   private static String[] with(String[] args, String... more) {
