@@ -1,8 +1,13 @@
 package dev.recsys.contracts;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.utils.Utils;
 
 /** The client settings every part of the system shares. */
 public final class KafkaClients {
@@ -35,5 +40,27 @@ public final class KafkaClients {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     return p;
+  }
+
+  /**
+   * The client properties a user gives a tool: those of {@code configFile} (a properties file, as
+   * Kafka's own tools take with {@code --command-config}, so that secrets stay out of argv; null
+   * for none), then {@code overrides}.
+   */
+  public static Map<String, String> userProperties(Path configFile, Map<String, String> overrides) throws IOException {
+    Map<String, String> out = new HashMap<>();
+    if (configFile != null) {
+      Properties file;
+      try {
+        file = Utils.loadProps(configFile.toString());
+      } catch (IOException e) {
+        throw new IOException("cannot read the Kafka client config " + configFile + " (" + e + ")", e);
+      }
+      for (String key : file.stringPropertyNames()) {
+        out.put(key, file.getProperty(key));
+      }
+    }
+    out.putAll(overrides);
+    return out;
   }
 }

@@ -19,6 +19,7 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.properties.MetaPropertiesEnsemble;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -65,7 +66,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * Starts a broker listening on {@code brokerPort} (0 for a free port), storing its logs under
-   * {@code dataDir}, and waits until it answers.
+   * {@code dataDir}, and waits until it answers. A {@code dataDir} from an earlier run is reused
+   * as it is, with its topics, committed offsets and transactions.
    */
   public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int brokerPort) {
     if (brokerPort == 0) {
@@ -100,7 +102,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       new Formatter()
           .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
           .setNodeId(1)
-          .setClusterId(Uuid.randomUuid().toString())
+          .setClusterId(clusterId(logDir))
           .setControllerListenerName("CONTROLLER")
           .setMetadataLogDirectory(logDir.toString())
           .setDirectories(List.of(logDir.toString()))
@@ -116,6 +118,19 @@ public final class EmbeddedKafka implements AutoCloseable {
     EmbeddedKafka kafka = new EmbeddedKafka(server, "127.0.0.1:" + brokerPort, dataDir, deleteOnClose);
     kafka.awaitReady(Duration.ofSeconds(60));
     return kafka;
+  }
+
+  /**
+   * The cluster id stored in {@code logDir}'s meta.properties, or a new one: formatting a directory
+   * again under another id is refused, and a restart must keep its topics, offsets and transactions.
+   */
+  private static String clusterId(Path logDir) throws IOException {
+    return new MetaPropertiesEnsemble.Loader()
+        .addLogDirs(List.of(logDir.toString()))
+        .addMetadataLogDir(logDir.toString())
+        .load()
+        .clusterId()
+        .orElseGet(() -> Uuid.randomUuid().toString());
   }
 
   public String bootstrapServers() {

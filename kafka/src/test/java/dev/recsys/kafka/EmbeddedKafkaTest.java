@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.recsys.kafka.testing.KafkaCluster;
 import dev.recsys.kafka.testing.WithKafka;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,27 +19,30 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @WithKafka
 class EmbeddedKafkaTest {
 
   @Test
   void produceConsumeRoundTrip(KafkaCluster kafka) throws Exception {
-    createTopic(kafka, "plain", 3);
+    createTopic(kafka.bootstrapServers(), "plain", 3);
     try (KafkaProducer<String, String> p = producer(KafkaClients.idempotentProducer(kafka.bootstrapServers()))) {
       for (int i = 0; i < 30; i++) {
         p.send(new ProducerRecord<>("plain", "user-" + (i % 5), "v" + i));
       }
       p.flush();
     }
-    List<ConsumerRecord<String, String>> got = consume(kafka, "plain", "g-plain", 30, false);
+    List<ConsumerRecord<String, String>> got = consume(kafka.bootstrapServers(), "plain", "g-plain", 30, false);
     assertEquals(30, got.size());
     // per key, values arrive in send order
     for (int k = 0; k < 5; k++) {
@@ -50,7 +54,7 @@ class EmbeddedKafkaTest {
 
   @Test
   void readCommittedSeesOnlyCommittedTransactions(KafkaCluster kafka) throws Exception {
-    createTopic(kafka, "tx", 1);
+    createTopic(kafka.bootstrapServers(), "tx", 1);
     Properties props = KafkaClients.idempotentProducer(kafka.bootstrapServers());
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "test-tx");
     try (KafkaProducer<String, String> p = producer(props)) {
@@ -67,9 +71,9 @@ class EmbeddedKafkaTest {
       p.send(new ProducerRecord<>("tx", "k", "committed-3"));
       p.commitTransaction();
     }
-    List<String> committed = consume(kafka, "tx", "g-committed", 3, false).stream().map(ConsumerRecord::value).toList();
+    List<String> committed = consume(kafka.bootstrapServers(), "tx", "g-committed", 3, false).stream().map(ConsumerRecord::value).toList();
     assertEquals(List.of("committed-1", "committed-2", "committed-3"), committed);
-    List<String> uncommitted = consume(kafka, "tx", "g-uncommitted", 4, true).stream().map(ConsumerRecord::value).toList();
+    List<String> uncommitted = consume(kafka.bootstrapServers(), "tx", "g-uncommitted", 4, true).stream().map(ConsumerRecord::value).toList();
     assertTrue(uncommitted.contains("aborted"), "read_uncommitted sees the aborted record: " + uncommitted);
   }
 
@@ -90,8 +94,64 @@ class EmbeddedKafkaTest {
     }
   }
 
-  private static void createTopic(KafkaCluster kafka, String name, int partitions) throws Exception {
-    try (Admin admin = Admin.create(KafkaClients.admin(kafka.bootstrapServers()))) {
+  @Test
+  void aRestartOnTheSameDirectoryKeepsTopicsRecordsOffsetsAndTransactions(@TempDir Path dir) throws Exception {
+    TopicPartition tp = new TopicPartition("kept", 0);
+    Properties tx = new Properties();
+    String clusterId;
+    try (EmbeddedKafka first = EmbeddedKafka.start(dir, false)) {
+      createTopic(first.bootstrapServers(), "kept", 1);
+      tx.putAll(KafkaClients.idempotentProducer(first.bootstrapServers()));
+      tx.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "restart-tx");
+      try (KafkaProducer<String, String> p = producer(tx)) {
+        p.initTransactions();
+        p.beginTransaction();
+        for (String v : List.of("a", "b", "c")) {
+          p.send(new ProducerRecord<>("kept", "k", v));
+        }
+        p.commitTransaction();
+        p.beginTransaction();
+        p.send(new ProducerRecord<>("kept", "k", "aborted"));
+        p.flush();
+        p.abortTransaction();
+      }
+      try (KafkaConsumer<String, String> c = new KafkaConsumer<>(KafkaClients.readCommittedConsumer(first.bootstrapServers(), "restart-group"),
+          new StringDeserializer(), new StringDeserializer())) {
+        c.assign(List.of(tp));
+        c.commitSync(Map.of(tp, new OffsetAndMetadata(2)));
+      }
+      try (Admin admin = Admin.create(KafkaClients.admin(first.bootstrapServers()))) {
+        clusterId = admin.describeCluster().clusterId().get();
+      }
+    }
+
+    // on new ports: what a restart must keep is the storage
+    try (EmbeddedKafka second = EmbeddedKafka.start(dir, false)) {
+      String bootstrap = second.bootstrapServers();
+      try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
+        assertEquals(clusterId, admin.describeCluster().clusterId().get());
+        assertTrue(admin.listTopics().names().get().contains("kept"));
+        Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets("restart-group").partitionsToOffsetAndMetadata().get();
+        assertEquals(List.of(tp), List.copyOf(offsets.keySet()));
+        assertEquals(2, offsets.get(tp).offset());
+      }
+      // the markers survived: the aborted record stays hidden
+      assertEquals(List.of("a", "b", "c"), consume(bootstrap, "kept", "after-restart", 3, false).stream().map(ConsumerRecord::value).toList());
+      // the transaction coordinator's state survived too: the same transactional id goes on
+      tx.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      try (KafkaProducer<String, String> p = producer(tx)) {
+        p.initTransactions();
+        p.beginTransaction();
+        p.send(new ProducerRecord<>("kept", "k", "d"));
+        p.commitTransaction();
+      }
+      assertEquals(List.of("a", "b", "c", "d"),
+          consume(bootstrap, "kept", "after-second-tx", 4, false).stream().map(ConsumerRecord::value).toList());
+    }
+  }
+
+  private static void createTopic(String bootstrap, String name, int partitions) throws Exception {
+    try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
       admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
     }
   }
@@ -101,8 +161,8 @@ class EmbeddedKafkaTest {
   }
 
   static List<ConsumerRecord<String, String>> consume(
-      KafkaCluster kafka, String topic, String group, int atLeast, boolean uncommitted) {
-    Properties props = KafkaClients.readCommittedConsumer(kafka.bootstrapServers(), group);
+      String bootstrap, String topic, String group, int atLeast, boolean uncommitted) {
+    Properties props = KafkaClients.readCommittedConsumer(bootstrap, group);
     if (uncommitted) {
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
     }

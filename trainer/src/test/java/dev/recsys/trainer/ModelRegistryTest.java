@@ -21,11 +21,17 @@ import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.trainer.cli.ModelCommand;
 import dev.recsys.trainer.registry.ModelAnnouncer;
 import dev.recsys.model.registry.ModelRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -35,11 +41,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.LongStream;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 @WithKafka
 class ModelRegistryTest {
@@ -179,5 +187,35 @@ class ModelRegistryTest {
     cli.setErr(new java.io.PrintWriter(err));
     assertThat(cli.execute(tooSmall)).isNotZero();
     assertThat(err.toString()).contains("RecordTooLargeException");
+  }
+
+  @Test
+  void cliAnnouncesWithTheClientConfigFileThenClientProperties(KafkaCluster kafka) throws Exception {
+    try (Admin admin = Admin.create(KafkaClients.admin(kafka.bootstrapServers()))) {
+      Topics.create(admin, (short) 1);
+    }
+    new ModelRegistry(tmp.resolve("registry")).publish("cli-config", bundle("a", 1));
+    Path cfg = tmp.resolve("announce.properties");
+    Files.writeString(cfg, "max.request.size=16\nssl.truststore.password=hunter2-FAKE\n");
+    String[] promote = {"promote", "--version", "1", "--registry", tmp.resolve("registry").toString(), "--name", "cli-config",
+        "--bootstrap", kafka.bootstrapServers(), "--client-config", cfg.toString()};
+    // the file's producer limit, which no announcement fits in, fails the send
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new ModelCommand());
+    cli.setErr(new PrintWriter(err, true));
+    assertThat(cli.execute(promote)).isNotZero();
+    assertThat(err.toString()).contains("RecordTooLargeException").doesNotContain("hunter2-FAKE");
+    // and --client-property overrides it
+    String[] overridden = Stream.concat(Arrays.stream(promote),
+        Stream.of("--client-property", "max.request.size=1048576")).toArray(String[]::new);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, new CommandLine(new ModelCommand()).execute(overridden));
+    } finally {
+      System.setOut(stdout);
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("announced cli-config v1 on model-updates@").doesNotContain("hunter2-FAKE");
   }
 }

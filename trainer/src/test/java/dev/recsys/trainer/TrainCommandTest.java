@@ -1,6 +1,7 @@
 package dev.recsys.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,8 +12,12 @@ import dev.recsys.trainer.cli.SplitCommand;
 import dev.recsys.trainer.cli.SynthCommand;
 import dev.recsys.trainer.cli.TrainCommand;
 import dev.recsys.trainer.data.SplitIO;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -49,6 +54,19 @@ class TrainCommandTest {
     assertTrue(Files.readString(out.resolve("report.md")).contains("| EASE"));
     ModelBundle published = ModelBundle.load(tmp.resolve("reg/ml/v1"));
     assertEquals(r.get("test").get("ndcg@100").asDouble(), published.manifest().metrics().get("test.ndcg@100"), 1e-12);
+  }
+
+  @Test
+  void everyAnnouncingCommandTakesAClientConfigFileAndNeverShowsItsValues() throws Exception {
+    Path cfg = Files.writeString(tmp.resolve("client.properties"), "ssl.keystore.password=hunter2-FAKE\n");
+    for (String[] sub : new String[][] {{"publish"}, {"promote"}, {"rollback"}, {}}) {
+      StringWriter help = new StringWriter();
+      Object cmd = sub.length == 0 ? new TrainCommand() : new ModelCommand();
+      String[] args = Stream.concat(Arrays.stream(sub), Stream.of("--client-config", cfg.toString(), "--help")).toArray(String[]::new);
+      assertEquals(0, new CommandLine(cmd).setOut(new PrintWriter(help, true)).execute(args), String.join(" ", args));
+      assertTrue(help.toString().contains("--client-config=FILE"), help.toString());
+      assertFalse(help.toString().contains("hunter2-FAKE"), help.toString());
+    }
   }
 
   @Test

@@ -5,7 +5,6 @@ import dev.recsys.contracts.Topics;
 import dev.recsys.contracts.DeadLetterEvent;
 import dev.recsys.contracts.InvalidMessageException;
 import dev.recsys.contracts.JsonCodec;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Properties;
 import java.util.UUID;
@@ -37,7 +36,7 @@ public final class DlqCommand implements Callable<Integer> {
     Properties p = kafka.with(KafkaClients.readCommittedConsumer(kafka.bootstrap, "recsys-dlq-" + UUID.randomUUID()));
     // without --follow, stop once caught up (3 s without records)
     long seen = TopicReader.read(p, topic, max, follow ? 0 : 3000,
-        value -> System.out.println(json ? new String(value, StandardCharsets.UTF_8) : format(value)));
+        value -> System.out.println(json ? TerminalText.json(value) : format(value)));
     if (seen == 0) {
       System.out.println("no dead letters on " + topic);
     }
@@ -48,9 +47,10 @@ public final class DlqCommand implements Callable<Integer> {
     try {
       DeadLetterEvent e = JsonCodec.DEAD_LETTER.decode(value);
       String payload = e.payload().length() > 120 ? e.payload().substring(0, 117) + "..." : e.payload();
-      return String.format("%s  %s[%d]@%d  %s%n    payload: %s", Instant.ofEpochMilli(e.time()), e.sourceTopic(), e.partition(), e.offset(), e.error(), payload);
+      return String.format("%s  %s[%d]@%d  %s%n    payload: %s", Instant.ofEpochMilli(e.time()), TerminalText.safe(e.sourceTopic()), e.partition(), e.offset(),
+          TerminalText.safe(e.error()), TerminalText.safe(payload));
     } catch (InvalidMessageException ex) {
-      return "(unreadable dead letter: " + ex.getMessage() + ")";
+      return "(unreadable dead letter: " + TerminalText.safe(ex.getMessage()) + ")";
     }
   }
 }

@@ -7,7 +7,6 @@ import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.movielens.Movies;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -65,7 +64,7 @@ public final class TailCommand implements Callable<Integer> {
 
   void print(byte[] value, Movies movies, PrintStream out) {
     if (json) {
-      out.println(new String(value, StandardCharsets.UTF_8));
+      out.println(TerminalText.json(value));
       return;
     }
     try {
@@ -76,14 +75,15 @@ public final class TailCommand implements Callable<Integer> {
       latest.put(e.userId(), e);
       out.println(format(e, movies, items));
     } catch (InvalidMessageException e) {
-      out.println("(unreadable record: " + e.getMessage() + ")");
+      out.println("(unreadable record: " + TerminalText.safe(e.getMessage()) + ")");
     }
   }
 
-  /** One readable row: user, version, latency, fallback mark and the top items. */
+  /** One readable row, safe for a terminal: user, version, latency, fallback mark and the top items. */
   public static String format(RecommendationEvent e, Movies movies, int items) {
     String top = e.items().stream().limit(items).map(i -> movies.title(i.movieId())).collect(Collectors.joining(" | "));
     String latency = e.triggerPublishedAt() > 0 ? (e.emittedAt() - e.triggerPublishedAt()) + " ms" : "-";
-    return String.format("user %-7d %s v%-3d %8s %s %s", e.userId(), e.modelName(), e.modelVersion(), latency, e.fallback() ? "[popular]" : "         ", top);
+    return TerminalText.safe(
+        String.format("user %-7d %s v%-3d %8s %s %s", e.userId(), e.modelName(), e.modelVersion(), latency, e.fallback() ? "[popular]" : "         ", top));
   }
 }

@@ -58,8 +58,12 @@ public final class ModelCommand implements Callable<Integer> {
     }
   }
 
-  @Command(name = "promote", mixinStandardHelpOptions = true, description = "Make an existing version current.")
+  // no standard help options: their --version would take the place of the version number's
+  @Command(name = "promote", description = "Make an existing version current.")
   static final class Promote implements Callable<Integer> {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
     @Option(names = "--version", required = true, description = "Version number")
     int version;
 

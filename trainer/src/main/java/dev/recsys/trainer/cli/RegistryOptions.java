@@ -1,5 +1,6 @@
 package dev.recsys.trainer.cli;
 
+import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.contracts.Topics;
 import dev.recsys.trainer.registry.ModelAnnouncer;
@@ -23,7 +24,11 @@ public final class RegistryOptions {
   @Option(names = "--topic", defaultValue = Topics.MODEL_UPDATES, description = "Topic to announce on (default: ${DEFAULT-VALUE})")
   String topic;
 
-  @Option(names = "--client-property", description = "Extra Kafka client property for the announcement, e.g. security.protocol=SSL (repeatable)")
+  @Option(names = "--client-config", paramLabel = "FILE",
+      description = "Properties file of Kafka client properties for the announcement, e.g. sasl.jaas.config, so that secrets stay out of the command line")
+  Path clientConfig;
+
+  @Option(names = "--client-property", description = "Extra Kafka client property for the announcement, e.g. security.protocol=SSL (repeatable; overrides --client-config)")
   Map<String, String> clientProperties = Map.of();
 
   void announce(ModelRegistry.Version v, String action) throws Exception {
@@ -32,7 +37,7 @@ public final class RegistryOptions {
       return;
     }
     ModelUpdateEvent e = ModelAnnouncer.event(v, action);
-    var meta = ModelAnnouncer.announce(bootstrap, clientProperties, topic, e);
+    var meta = ModelAnnouncer.announce(bootstrap, KafkaClients.userProperties(clientConfig, clientProperties), topic, e);
     System.out.println("announced " + e.name() + " v" + e.version() + " on " + meta.topic() + "@" + meta.offset());
   }
 }
