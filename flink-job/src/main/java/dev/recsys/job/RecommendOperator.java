@@ -141,7 +141,9 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
         d -> output.collect(DeadLetters.TAG, new StreamRecord<>(d)), queue::wakeUp);
     model.start(announced);
 
-    scorer = new Thread(this::scoreLoop, "recsys-scorer " + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+    var task = getRuntimeContext().getTaskInfo();
+    LOG.info("recommend subtask {} open, attempt {}", task.getIndexOfThisSubtask(), task.getAttemptNumber()); // attempt > 0: a restart
+    scorer = new Thread(this::scoreLoop, "recsys-scorer " + task.getIndexOfThisSubtask());
     scorer.setDaemon(true);
     scorer.start();
   }

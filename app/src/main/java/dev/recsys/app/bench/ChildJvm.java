@@ -64,6 +64,17 @@ final class ChildJvm implements AutoCloseable {
     throw new IllegalStateException(name + " did not get ready within " + timeout.toSeconds() + " s; see " + log);
   }
 
+  /** {@code kill -9}: no shutdown hooks, no goodbye. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+  }
+
+  static int freePort() throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
   void checkAlive() {
     if (!process.isAlive()) {
       throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);

@@ -9,7 +9,6 @@ import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -112,7 +111,7 @@ final class JobBench implements Callable<Integer> {
     double alone = scorerAlone(bundle, threads);
     System.out.printf("scorer alone: %,.0f users/s at batch %d, %d PyTorch threads (nothing else running)%n", alone, batch, threads);
 
-    int port = freePort();
+    int port = ChildJvm.freePort();
     try (ChildJvm broker = ChildJvm.start("broker", "1g", work.resolve("broker.log"), List.of("kafka", "--port", Integer.toString(port), "--data-dir", work.resolve("kafka").toString()))) {
       broker.awaitLog(l -> l.startsWith("kafka: "), Duration.ofSeconds(60));
       bootstrap = "127.0.0.1:" + port;
@@ -171,7 +170,7 @@ final class JobBench implements Callable<Integer> {
   }
 
   private ChildJvm startJob(int parallelism, String delivery, String name) throws Exception {
-    int prom = freePort();
+    int prom = ChildJvm.freePort();
     String run = name + "-" + System.nanoTime();
     List<String> args = new ArrayList<>();
     jobSettings.forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
@@ -299,9 +298,4 @@ final class JobBench implements Callable<Integer> {
     return CORES + " cores (" + model + "), " + (Runtime.getRuntime().maxMemory() >> 20) + " MB heap here, Java " + System.getProperty("java.version");
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }
