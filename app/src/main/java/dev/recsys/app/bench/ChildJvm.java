@@ -69,6 +69,14 @@ final class ChildJvm implements AutoCloseable {
     process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the process: connections stay open and go silent, like a partition. */
+  void signal(String sig) throws IOException, InterruptedException {
+    int rc = new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start().waitFor();
+    if (rc != 0) {
+      throw new IllegalStateException("kill -" + sig + " " + process.pid() + " failed with " + rc);
+    }
+  }
+
   static int freePort() throws IOException {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();

@@ -117,6 +117,22 @@ final class FaultBench implements Callable<Integer> {
           job.kill();
           faults.add("kill -9 of the job");
           job = startJob(true);
+        } else if (round == 7 * rounds / 12) {
+          // the job is sending this round's lists when the broker goes silent: the sends time out
+          Thread.sleep(3000);
+          for (int k = 0; k < 10; k++) { // a backlog, so that lists are being sent when the broker stops answering
+            for (long u = 1; u <= users; u++) {
+              RatingEvent e = new RatingEvent(u, 1 + rnd.nextInt(ITEMS), 0.5 * (1 + rnd.nextInt(10)), System.currentTimeMillis() + k);
+              sent.get(u).add(e);
+              producer.send(new ProducerRecord<>(Topics.RATINGS, key(u), JsonCodec.RATING.encode(e)));
+            }
+          }
+          producer.flush();
+          Thread.sleep(300);
+          broker.signal("STOP");
+          Thread.sleep(12_000);
+          broker.signal("CONT");
+          faults.add("broker frozen (SIGSTOP) for 12 s while the job was sending");
         } else if (round == 2 * rounds / 3) {
           broker.close();
           faults.add("broker stop and restart on its log directory");
@@ -150,7 +166,9 @@ final class FaultBench implements Callable<Integer> {
     List<String> args = new ArrayList<>(List.of("job", "--bootstrap", bootstrap, "--registry", registry.root().toString(),
         "--model-name", MODEL, "--checkpoint-dir", work.resolve("checkpoints").toString(),
         "--set", "checkpoint.interval=1 s", "--set", "sink.delivery=" + delivery, "--set", "kafka.starting-offsets=earliest",
-        "--set", "scoring.top-k=20"));
+        "--set", "scoring.top-k=20",
+        // the sink's sends give up within seconds, so a silent broker fails the task: Flink's own failover
+        "--set", "kafka.client.delivery.timeout.ms=6000", "--set", "kafka.client.request.timeout.ms=3000"));
     if (restoreLatest) {
       args.addAll(List.of("--restore-latest", work.resolve("checkpoints").toString()));
     }
@@ -221,8 +239,16 @@ final class FaultBench implements Callable<Integer> {
   private List<RecommendationEvent> awaitLatest(Map<Long, List<RatingEvent>> sent, Map<Long, RecommendationEvent> latest,
       Map<String, Integer> perTrigger) {
     List<RecommendationEvent> all = new ArrayList<>();
+    // a user's last list answers their last rating that changed anything (a repeat of a rating asks for none)
     Map<Long, Long> lastTime = new HashMap<>();
-    sent.forEach((u, es) -> lastTime.put(u, es.get(es.size() - 1).timestamp()));
+    sent.forEach((u, es) -> {
+      dev.recsys.job.UserHistory h = new dev.recsys.job.UserHistory();
+      for (RatingEvent e : es) {
+        if (h.apply(e.movieId(), (float) e.rating(), e.timestamp(), 500)) {
+          lastTime.put(u, e.timestamp());
+        }
+      }
+    });
     var props = KafkaClients.readCommittedConsumer(bootstrap, "faults-" + System.nanoTime());
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       c.subscribe(List.of(Topics.RECOMMENDATIONS));
