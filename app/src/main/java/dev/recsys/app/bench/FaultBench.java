@@ -147,11 +147,11 @@ final class FaultBench implements Callable<Integer> {
           broker = startBroker();
         }
       }
+      Map<Long, Expected> expected = expected(sent);
       Map<Long, RecommendationEvent> latest = new HashMap<>();
-      Map<String, Integer> perTrigger = new HashMap<>();
-      List<RecommendationEvent> all = awaitLatest(sent, latest, perTrigger);
+      List<RecommendationEvent> all = awaitLatest(expected, latest);
       List<DeadLetterEvent> dead = deadLetters(fuzz + attacks);
-      report(registry.current(MODEL).orElseThrow(), sent, latest, perTrigger, all, dead, attacks);
+      report(registry.current(MODEL).orElseThrow(), expected, latest, all, dead, attacks);
       return 0;
     } finally {
       if (job != null) {
@@ -244,39 +244,48 @@ final class FaultBench implements Callable<Integer> {
     p.send(new ProducerRecord<>(Topics.MODEL_UPDATES, e.name().getBytes(StandardCharsets.UTF_8), JsonCodec.MODEL_UPDATE.encode(e))).get();
   }
 
-  /** Reads recommendations until every user's last rating has its list, or fails loudly. */
-  private List<RecommendationEvent> awaitLatest(Map<Long, List<RatingEvent>> sent, Map<Long, RecommendationEvent> latest,
-      Map<String, Integer> perTrigger) {
-    List<RecommendationEvent> all = new ArrayList<>();
-    // a user's last list answers their last rating that changed anything (a repeat of a rating asks for none)
-    Map<Long, Long> lastTime = new HashMap<>();
+  /** A user's history as the job should hold it, and the time of their last rating that changed it. */
+  private record Expected(dev.recsys.job.UserHistory history, long lastChange) {}
+
+  /** Replays each user's ratings the way the job applies them. */
+  private static Map<Long, Expected> expected(Map<Long, List<RatingEvent>> sent) {
+    Map<Long, Expected> out = new HashMap<>();
     sent.forEach((u, es) -> {
       dev.recsys.job.UserHistory h = new dev.recsys.job.UserHistory();
+      long lastChange = -1;
       for (RatingEvent e : es) {
         if (h.apply(e.movieId(), (float) e.rating(), e.timestamp(), 500)) {
-          lastTime.put(u, e.timestamp());
+          lastChange = e.timestamp(); // a repeat of a rating asks for no new list
         }
       }
+      out.put(u, new Expected(h, lastChange));
     });
+    return out;
+  }
+
+  /**
+   * Reads recommendations until every user's last changing rating has its list, or the wait ends
+   * ({@link #waitingUsers} then counts who is still without it).
+   */
+  private List<RecommendationEvent> awaitLatest(Map<Long, Expected> expected, Map<Long, RecommendationEvent> latest) {
+    List<RecommendationEvent> all = new ArrayList<>();
     var props = KafkaClients.readCommittedConsumer(bootstrap, "faults-" + System.nanoTime());
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       c.subscribe(List.of(Topics.RECOMMENDATIONS));
       long deadline = System.nanoTime() + WAIT.toNanos();
-      while (System.nanoTime() < deadline) {
+      do {
         for (var r : c.poll(Duration.ofMillis(200))) {
           RecommendationEvent e = JsonCodec.RECOMMENDATION.decode(r.value());
           all.add(e);
-          perTrigger.merge(e.triggerPartition() + "@" + e.triggerOffset(), 1, Integer::sum);
           if (e.supersedes(latest.get(e.userId()))) {
             latest.put(e.userId(), e);
           }
         }
-        if (lastTime.entrySet().stream().allMatch(t -> latest.containsKey(t.getKey()) && latest.get(t.getKey()).triggerTimestamp() == t.getValue())) {
-          return all;
-        }
-      }
+        waitingUsers = expected.entrySet().stream()
+            .filter(t -> !latest.containsKey(t.getKey()) || latest.get(t.getKey()).triggerTimestamp() != t.getValue().lastChange())
+            .count();
+      } while (waitingUsers > 0 && System.nanoTime() < deadline);
     }
-    waitingUsers = lastTime.entrySet().stream().filter(t -> !latest.containsKey(t.getKey()) || latest.get(t.getKey()).triggerTimestamp() != t.getValue()).count();
     return all;
   }
 
@@ -300,25 +309,24 @@ final class FaultBench implements Callable<Integer> {
     return out;
   }
 
-  private void report(ModelRegistry.Version served, Map<Long, List<RatingEvent>> sent, Map<Long, RecommendationEvent> latest,
-      Map<String, Integer> perTrigger, List<RecommendationEvent> all, List<DeadLetterEvent> dead, int attacks) throws Exception {
+  private void report(ModelRegistry.Version served, Map<Long, Expected> wanted, Map<Long, RecommendationEvent> latest,
+      List<RecommendationEvent> all, List<DeadLetterEvent> dead, int attacks) throws Exception {
     int lost = 0;
     try (Scorer scorer = Scorer.open(ModelBundle.load(served.dir()), Device.cpu())) {
-      for (Map.Entry<Long, List<RatingEvent>> s : sent.entrySet()) {
-        dev.recsys.job.UserHistory h = new dev.recsys.job.UserHistory();
-        s.getValue().forEach(e -> h.apply(e.movieId(), (float) e.rating(), e.timestamp(), 500));
+      for (Map.Entry<Long, Expected> w : wanted.entrySet()) {
+        dev.recsys.job.UserHistory h = w.getValue().history();
         List<Long> expected = scorer.score(new UserQuery(h.positives(), h.rated()), 20).items().stream().map(ScoredItem::movieId).toList();
-        RecommendationEvent got = latest.get(s.getKey());
+        RecommendationEvent got = latest.get(w.getKey());
         if (got == null || got.modelVersion() != served.version() || !expected.equals(got.items().stream().map(RecommendationEvent.Item::movieId).toList())) {
           lost++;
         }
       }
     }
-    long repeats = perTrigger.values().stream().mapToLong(n -> n - 1).sum();
-    Map<String, Set<List<Long>>> listsPerTrigger = new HashMap<>();
-    all.forEach(r -> listsPerTrigger.computeIfAbsent(r.triggerPartition() + "@" + r.triggerOffset(), k -> new HashSet<>())
+    Map<String, List<List<Long>>> listsPerTrigger = new HashMap<>();
+    all.forEach(r -> listsPerTrigger.computeIfAbsent(r.triggerPartition() + "@" + r.triggerOffset(), k -> new ArrayList<>())
         .add(r.items().stream().map(RecommendationEvent.Item::movieId).toList()));
-    long differingRepeats = listsPerTrigger.values().stream().filter(l -> l.size() > 1).count();
+    long repeats = listsPerTrigger.values().stream().mapToLong(l -> l.size() - 1).sum();
+    long differingRepeats = listsPerTrigger.values().stream().filter(l -> l.stream().distinct().count() > 1).count();
     // distinct records: the dead-letter sink is at least once
     long badRatings = dead.stream().filter(d -> d.sourceTopic().equals(Topics.RATINGS)).map(d -> d.partition() + "@" + d.offset()).distinct().count();
     long refusals = dead.stream().filter(d -> d.sourceTopic().equals(Topics.MODEL_UPDATES)).map(d -> d.partition() + "@" + d.offset()).distinct().count();
