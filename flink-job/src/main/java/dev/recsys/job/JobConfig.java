@@ -155,7 +155,7 @@ public final class JobConfig implements Serializable {
   public static JobConfig from(Configuration flink) {
     JobConfig c = new JobConfig();
     flink.toMap().forEach((k, v) -> {
-      if (k.startsWith(CLIENT_PREFIX) || option(k) != null) {
+      if (isSetting(k)) {
         c.set(k, v);
       }
     });
@@ -193,7 +193,7 @@ public final class JobConfig implements Serializable {
   public JobConfig set(String key, String value) {
     String k = key.trim();
     ConfigOption<?> option = option(k);
-    if (option == null && !k.startsWith(CLIENT_PREFIX)) {
+    if (!isSetting(k)) {
       throw new IllegalArgumentException("unknown setting '" + k + "'; see --help for the list");
     }
     conf.setString(k, value.trim());

@@ -118,6 +118,12 @@ public final class ModelRegistry {
     return a;
   }
 
+  /** {@link #accept} of a stored version, as the job would see its announcement. */
+  private Accepted acceptStored(String name, int version) throws IOException {
+    Version v = version(name, version);
+    return accept(name, version, v.dir().toUri().toString(), v.sha256());
+  }
+
   private void requireCurrent(String name, int version) throws IOException {
     int current = checkedCurrent(name);
     if (current != version) {
@@ -162,8 +168,7 @@ public final class ModelRegistry {
     Path stored = modelDir.resolve("v" + v);
     try {
       makeReadOnly(stored);
-      Version staged = version(name, v);
-      accept(name, v, stored.toUri().toString(), staged.sha256()); // the copy, as the job will see it
+      acceptStored(name, v); // the copy, as the job will see it
     } catch (IOException | RuntimeException e) {
       // a refused version must not stay behind, where it could be promoted or take a number
       stored.toFile().setWritable(true, true);
@@ -180,8 +185,7 @@ public final class ModelRegistry {
     return locked(
         name,
         () -> {
-          Version target = version(name, version);
-          accept(name, version, target.dir().toUri().toString(), target.sha256()); // refuse what the job would refuse
+          acceptStored(name, version); // refuse what the job would refuse
           setCurrent(name, version, "promote");
           return version(name, version);
         });
@@ -201,8 +205,7 @@ public final class ModelRegistry {
           stack.remove(stack.size() - 1);
           int back = stack.get(stack.size() - 1);
           try {
-            Version target = version(name, back);
-            accept(name, back, target.dir().toUri().toString(), target.sha256()); // refuse what the job would refuse
+            acceptStored(name, back); // refuse what the job would refuse
           } catch (IllegalArgumentException | BundleException e) {
             throw new IllegalStateException(
                 "cannot roll back model '" + name + "' from v" + p.current() + " to v" + back + ", current.json is unchanged: " + e.getMessage(), e);
