@@ -133,7 +133,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     emitMillis = metrics.histogram("emitMillis", new DescriptiveStatisticsHistogram(1000));
     latencyMillis = metrics.histogram("eventToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     metrics.gauge("usersWaiting", () -> queue.waiting());
-    metrics.gauge("batchesInFlight", () -> queue.size() - queue.waiting() > 0 ? 1 : 0);
+    metrics.gauge("batchesInFlight", () -> queue.batchesInFlight());
 
     mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
     DjlRuntime.configure(null, new DjlRuntime.Threads(scoringThreads(config), 1));

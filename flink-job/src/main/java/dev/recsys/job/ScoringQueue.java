@@ -118,6 +118,16 @@ final class ScoringQueue {
     }
   }
 
+  /** Batches taken by the scorer and not yet emitted. */
+  int batchesInFlight() {
+    lock.lock();
+    try {
+      return taken.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Users waiting for the scorer (not counting a batch being scored). */
   int waiting() {
     lock.lock();
