@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +80,13 @@ public final class JobCommand implements Callable<Integer> {
     try (RunLock lock = RunLock.take(c)) {
       StreamExecutionEnvironment env = JobEnvironment.create(c, restorePath(c.get(JobConfig.JOB_NAME)));
       RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
-      env.execute(c.get(JobConfig.JOB_NAME));
+      if (env instanceof LocalStreamEnvironment) {
+        try (LocalCluster cluster = LocalCluster.start(env, env.getParallelism())) {
+          cluster.execute(env);
+        }
+      } else {
+        env.execute(c.get(JobConfig.JOB_NAME));
+      }
     }
     return 0;
   }
