@@ -31,6 +31,8 @@ public final class JsonCodec<T> implements Serializable {
       new JsonCodec<>(RecommendationEvent.class, "recommendation-event");
   public static final JsonCodec<ModelUpdateEvent> MODEL_UPDATE =
       new JsonCodec<>(ModelUpdateEvent.class, "model-update-event");
+  public static final JsonCodec<ModelMetricsEvent> MODEL_METRICS =
+      new JsonCodec<>(ModelMetricsEvent.class, "model-metrics-event");
   public static final JsonCodec<DeadLetterEvent> DEAD_LETTER =
       new JsonCodec<>(DeadLetterEvent.class, "dead-letter-event");
 

@@ -19,6 +19,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
  *       latest list from the topic alone.
  *   <li>{@code model-updates}: the current version per model name; compacted, one partition, so
  *       every reader sees announcements in order and a new reader finds the latest.
+ *   <li>{@code model-metrics}: online quality per model version and window, keyed by model name;
+ *       kept 30 days.
  *   <li>{@code dead-letter}: input that could not be used, with the reason; kept two weeks.
  * </ul>
  */
@@ -30,6 +32,7 @@ public final class Topics {
   public static final String RATINGS = "ratings";
   public static final String RECOMMENDATIONS = "recommendations";
   public static final String MODEL_UPDATES = "model-updates";
+  public static final String MODEL_METRICS = "model-metrics";
   public static final String DEAD_LETTER = "dead-letter";
 
   private static final String DAY_MS = Long.toString(24L * 3600 * 1000);
@@ -45,6 +48,7 @@ public final class Topics {
               MODEL_UPDATES,
               1,
               Map.of("cleanup.policy", "compact", "retention.ms", "-1", "min.compaction.lag.ms", DAY_MS)),
+          new Spec(MODEL_METRICS, 1, Map.of("retention.ms", Long.toString(30 * 24L * 3600 * 1000))),
           new Spec(DEAD_LETTER, 1, Map.of("retention.ms", Long.toString(14 * 24L * 3600 * 1000))));
 
   private Topics() {}

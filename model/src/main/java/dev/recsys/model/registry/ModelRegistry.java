@@ -38,6 +38,7 @@ import java.util.stream.Stream;
  * <pre>
  * &lt;root&gt;/&lt;name&gt;/v1/ , v2/ , ...   bundles, read-only once published
  * &lt;root&gt;/&lt;name&gt;/current.json      which version serves, and the stack of earlier ones
+ * &lt;root&gt;/&lt;name&gt;/shadow.json       the version scored beside it for online comparison, if any
  * </pre>
  *
  * <p>A publish copies the bundle into a staging directory and renames it to the next free version:
@@ -63,6 +64,9 @@ public final class ModelRegistry {
 
   /** An audit entry. */
   record Change(int version, String action, String at) {}
+
+  /** shadow.json. */
+  record ShadowPointer(int version, String since) {}
 
   private final Path root;
 
@@ -116,6 +120,88 @@ public final class ModelRegistry {
       requireCurrent(name, version); // the pointer moved while the bundle loaded
     }
     return a;
+  }
+
+  /**
+   * The job's check of a shadow announcement: {@link #accept}, and shadow.json must name the
+   * version now, as current.json does for {@link #acceptCurrent}.
+   */
+  public Accepted acceptShadow(String name, int version, String uri, String sha256) throws IOException {
+    checkName(name);
+    requireShadow(name, version);
+    Accepted a = accept(name, version, uri, sha256);
+    requireShadow(name, version); // the pointer moved while the bundle loaded
+    return a;
+  }
+
+  /**
+   * The job's check of an announced shadow end: shadow.json no longer names that version, so a
+   * forged end cannot stop a running comparison.
+   */
+  public void acceptShadowEnd(String name, int version) throws IOException {
+    checkName(name);
+    Optional<Integer> s = shadowPointer(name).map(ShadowPointer::version);
+    if (s.isPresent() && s.get() == version) {
+      throw new IllegalArgumentException("model '" + name + "' v" + version + " is still the registry's shadow");
+    }
+  }
+
+  /** Makes an existing version the shadow: scored beside the current one, never served. */
+  public Version startShadow(String name, int version) throws IOException {
+    checkName(name);
+    return locked(name, () -> {
+      acceptStored(name, version); // refuse what the job would refuse
+      if (checkedCurrent(name) == version) {
+        throw new IllegalArgumentException("model '" + name + "' v" + version + " is the current version: a shadow is compared against it");
+      }
+      writeAtomically(name, shadowFile(name), JSON.writeValueAsBytes(new ShadowPointer(version, Instant.now().toString())));
+      return version(name, version);
+    });
+  }
+
+  /** Ends the shadow; returns the version that was the shadow, if any. */
+  public Optional<Version> endShadow(String name) throws IOException {
+    checkName(name);
+    return locked(name, () -> {
+      Optional<Version> s = shadow(name);
+      Files.deleteIfExists(shadowFile(name));
+      fsyncDirectory(root.resolve(name));
+      return s;
+    });
+  }
+
+  /** The shadow version, if any. */
+  public Optional<Version> shadow(String name) throws IOException {
+    Optional<ShadowPointer> s = shadowPointer(name);
+    return s.isEmpty() ? Optional.empty() : Optional.of(version(name, s.get().version()));
+  }
+
+  private void requireShadow(String name, int version) throws IOException {
+    Optional<Integer> s = shadowPointer(name).map(ShadowPointer::version);
+    if (s.isEmpty() || s.get() != version) {
+      throw new IllegalArgumentException(
+          "model '" + name + "' v" + version + " is not the registry's shadow (" + s.map(v -> "v" + v).orElse("it has none") + ")");
+    }
+  }
+
+  private Optional<ShadowPointer> shadowPointer(String name) throws IOException {
+    Path f = shadowFile(name);
+    if (!Files.isRegularFile(f)) {
+      return Optional.empty();
+    }
+    try {
+      ShadowPointer p = JSON.readValue(f.toFile(), ShadowPointer.class);
+      if (p == null || p.version() < 1) {
+        throw new IllegalStateException(f + " is corrupt: it must name a version");
+      }
+      return Optional.of(p);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(f + " is corrupt (" + e.getOriginalMessage() + "): which version of '" + name + "' is the shadow is unknown");
+    }
+  }
+
+  private Path shadowFile(String name) {
+    return root.resolve(name).resolve("shadow.json");
   }
 
   /** {@link #accept} of a stored version, as the job would see its announcement. */
@@ -187,6 +273,10 @@ public final class ModelRegistry {
         () -> {
           acceptStored(name, version); // refuse what the job would refuse
           setCurrent(name, version, "promote");
+          if (shadowPointer(name).map(ShadowPointer::version).orElse(-1) == version) {
+            Files.delete(shadowFile(name)); // a promoted shadow is live now: nothing left to compare
+            fsyncDirectory(root.resolve(name));
+          }
           return version(name, version);
         });
   }
@@ -345,9 +435,13 @@ public final class ModelRegistry {
   private void writePointer(String name, int v, List<Integer> stack, List<Change> log, String action) throws IOException {
     List<Change> newLog = new ArrayList<>(log);
     newLog.add(new Change(v, action, Instant.now().toString()));
+    writeAtomically(name, pointerFile(name), JSON.writeValueAsBytes(new Pointer(v, stack, newLog)));
+  }
+
+  private void writeAtomically(String name, Path target, byte[] content) throws IOException {
     Path dir = root.resolve(name);
-    Path tmp = dir.resolve(".current-" + UUID.randomUUID() + ".json");
-    ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(new Pointer(v, stack, newLog)));
+    Path tmp = dir.resolve(".pointer-" + UUID.randomUUID() + ".json");
+    ByteBuffer bytes = ByteBuffer.wrap(content);
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         while (bytes.hasRemaining()) {
@@ -355,7 +449,7 @@ public final class ModelRegistry {
         }
         ch.force(true); // the content is on disk before the name points at it
       }
-      Files.move(tmp, pointerFile(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(tmp);
     }

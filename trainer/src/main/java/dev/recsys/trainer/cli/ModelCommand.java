@@ -9,12 +9,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code recsys model publish|list|promote|rollback}. */
+/** {@code recsys model publish|list|promote|rollback|shadow}. */
 @Command(
     name = "model",
     mixinStandardHelpOptions = true,
     description = "Manage versions in the model registry; publish, promote and rollback announce the new current version.",
-    subcommands = {ModelCommand.Publish.class, ModelCommand.ListVersions.class, ModelCommand.Promote.class, ModelCommand.Rollback.class})
+    subcommands = {ModelCommand.Publish.class, ModelCommand.ListVersions.class, ModelCommand.Promote.class, ModelCommand.Rollback.class,
+        ModelCommand.Shadow.class})
 public final class ModelCommand implements Callable<Integer> {
 
   @Override
@@ -87,6 +88,46 @@ public final class ModelCommand implements Callable<Integer> {
       ModelRegistry.Version v = new ModelRegistry(reg.registry).rollback(reg.name);
       System.out.println("rolled back: current " + v.name() + " v" + v.version());
       reg.announce(v, "rollback");
+      return 0;
+    }
+  }
+
+  @Command(name = "shadow", description = {
+      "Score a version beside the current one on live traffic, for online comparison only: its lists never reach the recommendations topic.",
+      "--end stops the comparison; `model promote --version N` makes the shadow current (and ends it)."})
+  static final class Shadow implements Callable<Integer> {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
+    @picocli.CommandLine.ArgGroup(multiplicity = "1")
+    What what;
+
+    static final class What {
+      @Option(names = "--version", required = true, description = "The version to shadow")
+      Integer version;
+
+      @Option(names = "--end", required = true, description = "End the running shadow")
+      boolean end;
+    }
+
+    @Mixin RegistryOptions reg;
+
+    @Override
+    public Integer call() throws Exception {
+      ModelRegistry r = new ModelRegistry(reg.registry);
+      if (what.end) {
+        java.util.Optional<ModelRegistry.Version> ended = r.endShadow(reg.name);
+        if (ended.isEmpty()) {
+          System.out.println("model '" + reg.name + "' has no shadow");
+          return 0;
+        }
+        System.out.println("ended shadow " + reg.name + " v" + ended.get().version());
+        reg.announce(ended.get(), dev.recsys.contracts.ModelUpdateEvent.END_SHADOW);
+        return 0;
+      }
+      ModelRegistry.Version v = r.startShadow(reg.name, what.version);
+      System.out.println("shadow " + v.name() + " v" + v.version() + " (current: v" + r.current(reg.name).map(ModelRegistry.Version::version).orElseThrow() + ")");
+      reg.announce(v, dev.recsys.contracts.ModelUpdateEvent.SHADOW);
       return 0;
     }
   }

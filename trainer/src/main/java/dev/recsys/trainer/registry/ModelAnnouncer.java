@@ -15,7 +15,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** Announces a newly current model version on the compacted model-updates topic, keyed by name. */
+/** Announces a newly current model version, or a shadow, on the compacted model-updates topic. */
 public final class ModelAnnouncer {
 
   private ModelAnnouncer() {}
@@ -36,7 +36,7 @@ public final class ModelAnnouncer {
     clientProperties.forEach(config::setProperty);
     try (KafkaProducer<String, ModelUpdateEvent> p =
         new KafkaProducer<>(config, new StringSerializer(), JsonSerde.serializer(JsonCodec.MODEL_UPDATE))) {
-      return p.send(new ProducerRecord<>(topic, event.name(), event)).get(60, TimeUnit.SECONDS);
+      return p.send(new ProducerRecord<>(topic, event.key(), event)).get(60, TimeUnit.SECONDS);
     }
   }
 }
