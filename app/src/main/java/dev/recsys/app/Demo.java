@@ -187,7 +187,8 @@ public final class Demo {
         .set(JobConfig.TX_PREFIX, run)
         .validate();
     StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
-    RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.deadLetters(cfg));
+    RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.modelMetrics(cfg),
+        KafkaIO.deadLetters(cfg));
     JobClient job = env.executeAsync("recsys demo");
     awaitRunning(job);
     out.println("  checkpoints: " + work.resolve("checkpoints"));

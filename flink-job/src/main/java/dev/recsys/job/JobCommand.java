@@ -79,7 +79,8 @@ public final class JobCommand implements Callable<Integer> {
     LOG.info("job settings: {}", c.effective());
     try (RunLock lock = RunLock.take(c)) {
       StreamExecutionEnvironment env = JobEnvironment.create(c, restorePath(c.get(JobConfig.JOB_NAME)));
-      RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.deadLetters(c));
+      RecommenderJob.build(c, KafkaIO.ratings(env, c), KafkaIO.modelUpdates(env, c), KafkaIO.recommendations(c), KafkaIO.modelMetrics(c),
+          KafkaIO.deadLetters(c));
       if (env instanceof LocalStreamEnvironment) {
         try (LocalCluster cluster = LocalCluster.start(env, env.getParallelism())) {
           cluster.execute(env);

@@ -74,6 +74,14 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("topic.recommendations").stringType().defaultValue(Topics.RECOMMENDATIONS).withDescription("Recommendations out");
   public static final ConfigOption<String> MODEL_UPDATES_TOPIC =
       ConfigOptions.key("topic.model-updates").stringType().defaultValue(Topics.MODEL_UPDATES).withDescription("Model version announcements in");
+  public static final ConfigOption<String> MODEL_METRICS_TOPIC =
+      ConfigOptions.key("topic.model-metrics").stringType().defaultValue(Topics.MODEL_METRICS).withDescription("Online quality per model version out");
+  public static final ConfigOption<Duration> METRICS_WINDOW =
+      ConfigOptions.key("online-metrics.window").durationType().defaultValue(Duration.ofMinutes(1))
+          .withDescription("Tumbling window (processing time) of the online hit rates per model version");
+  public static final ConfigOption<Double> SHADOW_SAMPLE =
+      ConfigOptions.key("shadow.sample").doubleType().defaultValue(1.0)
+          .withDescription("Share of users (chosen by userId, so always the same ones) that a shadow version also scores");
   public static final ConfigOption<String> DEAD_LETTER_TOPIC =
       ConfigOptions.key("topic.dead-letter").stringType().defaultValue(Topics.DEAD_LETTER).withDescription("Unusable input and refused models out");
   public static final ConfigOption<String> REGISTRY =
@@ -128,7 +136,8 @@ public final class JobConfig implements Serializable {
           .withDescription("Flush network buffers between tasks at least this often (Flink's default 100 ms adds latency)");
 
   public static final List<ConfigOption<?>> OPTIONS =
-      List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, DEAD_LETTER_TOPIC,
+      List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, MODEL_METRICS_TOPIC,
+          DEAD_LETTER_TOPIC, METRICS_WINDOW, SHADOW_SAMPLE,
           REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SINK_DELIVERY, TX_PREFIX,
           TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);
 
@@ -263,6 +272,13 @@ public final class JobConfig implements Serializable {
       throw new IllegalArgumentException(SCORING_THREADS.key() + " must be 0 (automatic) or more, not " + get(SCORING_THREADS));
     }
     positive(PARALLELISM);
+    double sample = get(SHADOW_SAMPLE);
+    if (!(sample > 0 && sample <= 1)) {
+      throw new IllegalArgumentException(SHADOW_SAMPLE.key() + " must be above 0 and at most 1, not " + sample);
+    }
+    if (get(METRICS_WINDOW).compareTo(Duration.ofMillis(100)) < 0) {
+      throw new IllegalArgumentException(METRICS_WINDOW.key() + " must be at least 100 ms, not " + get(METRICS_WINDOW));
+    }
     if (get(RESTART_ATTEMPTS) < 0) {
       throw new IllegalArgumentException(RESTART_ATTEMPTS.key() + " must be 0 or more, not " + get(RESTART_ATTEMPTS));
     }

@@ -1,6 +1,7 @@
 package dev.recsys.job;
 
 import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.RecommendationEvent;
 import java.nio.charset.StandardCharsets;
@@ -75,6 +76,19 @@ public final class KafkaIO {
                 (e, ctx, ts) -> new ProducerRecord<>(c.get(JobConfig.RECOMMENDATIONS_TOPIC), key(e.userId()), JsonCodec.RECOMMENDATION.encode(e)))
         .setDeliveryGuarantee(c.get(JobConfig.SINK_DELIVERY).guarantee)
         .setTransactionalIdPrefix(c.transactionalIdPrefix())
+        .build();
+  }
+
+  /** Online metrics per model version, keyed by model name, at least once (a repeat restates its window). */
+  public static KafkaSink<ModelMetricsEvent> modelMetrics(JobConfig c) {
+    String topic = c.get(JobConfig.MODEL_METRICS_TOPIC);
+    return KafkaSink.<ModelMetricsEvent>builder()
+        .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
+        .setKafkaProducerConfig(c.kafkaClientProperties())
+        .setRecordSerializer(
+            (KafkaRecordSerializationSchema<ModelMetricsEvent>)
+                (e, ctx, ts) -> new ProducerRecord<>(topic, e.modelName().getBytes(StandardCharsets.UTF_8), JsonCodec.MODEL_METRICS.encode(e)))
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
         .build();
   }
 

@@ -1,8 +1,10 @@
 package dev.recsys.job;
 
+import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.Interactions;
 import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.UserQuery;
@@ -21,6 +23,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedMultiInput;
@@ -56,6 +60,13 @@ import org.slf4j.LoggerFactory;
  * transaction). The second input carries model announcements for {@link ServedModel}; while no
  * model is in service, users wait in the queue.
  *
+ * <p><b>Online evaluation.</b> The movies of the last list each user got from the live version
+ * (and from a running shadow) stay in keyed state. When the user then rates a movie they had not
+ * rated, positively, its rank in those lists goes to {@link OnlineMetrics} as an {@link
+ * Observation}, with each batch's scoring cost per version. A shadow scores the same batches, for
+ * the users that {@code shadow.sample} picks, on the scoring thread after the live version; its
+ * lists only feed those observations, and they are dropped when the shadow ends.
+ *
  * <p>Metrics, per subtask: {@code historyMicros} (the RocksDB read-modify-write), {@code
  * queueMillis} (waiting for the scorer), {@code batchSize}, {@code scoringMillis} (one batch),
  * {@code emitMillis} (a batch's encoding and sending), {@code eventToEmitMillis} (Kafka timestamp of
@@ -70,9 +81,14 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
 
   /** How many batches' worth of users may wait or be in flight before input stops. */
   static final int QUEUED_BATCHES = 4;
+  private static final long SAMPLE_BUCKETS = 1 << 20;
 
   private final JobConfig config;
   private transient ValueState<UserHistory> history;
+  private transient ValueState<ServedList> lastLive;
+  private transient ValueState<ServedList> lastShadow;
+  private transient ValueStateDescriptor<ServedList> lastShadowDesc;
+  private transient long sampleBelow;
   private transient ListState<Pending> queueState;
   private transient BroadcastState<String, ModelUpdateEvent> announced;
   private transient ScoringQueue queue;
@@ -122,6 +138,15 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
       desc.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());
     }
     history = getRuntimeContext().getState(desc);
+    ValueStateDescriptor<ServedList> liveDesc = new ValueStateDescriptor<>("last-live-list", ServedList.class);
+    lastShadowDesc = new ValueStateDescriptor<>("last-shadow-list", ServedList.class);
+    if (!ttl.isZero()) {
+      liveDesc.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());
+      lastShadowDesc.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());
+    }
+    lastLive = getRuntimeContext().getState(liveDesc);
+    lastShadow = getRuntimeContext().getState(lastShadowDesc);
+    sampleBelow = (long) (config.get(JobConfig.SHADOW_SAMPLE) * SAMPLE_BUCKETS);
 
     var metrics = getMetricGroup();
     recommendationsOut = metrics.counter("recommendationsOut");
@@ -138,7 +163,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
     DjlRuntime.configure(null, new DjlRuntime.Threads(scoringThreads(config), 1));
     model = new ServedModel(config, metrics, r -> mailbox.execute(r::run, "model swap"),
-        d -> output.collect(DeadLetters.TAG, new StreamRecord<>(d)), queue::wakeUp);
+        d -> output.collect(DeadLetters.TAG, new StreamRecord<>(d)), queue::wakeUp, this::dropShadowLists);
     model.start(announced);
 
     var task = getRuntimeContext().getTaskInfo();
@@ -162,8 +187,19 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   @Override
   public void processElement1(StreamRecord<Rating> element) throws Exception {
     Rating r = element.getValue();
-    UserHistory h = updateHistory(r);
+    long t0 = System.nanoTime();
+    UserHistory h = history.value();
     if (h == null) {
+      h = new UserHistory();
+    }
+    if (Interactions.isPositive(r.rating()) && !h.hasRated(r.movieId())) {
+      observe(r.movieId());
+    }
+    boolean changed = h.apply(r.movieId(), r.rating(), r.timestamp(), historyCap);
+    history.update(h); // a same-rating repeat still refreshes recency (and the TTL)
+    historyMicros.update((System.nanoTime() - t0) / 1000);
+    if (!changed) {
+      unchangedEvents.inc();
       return;
     }
     while (queue.size() >= capacity) {
@@ -236,21 +272,45 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     return java.util.Arrays.stream(batchSizes.getStatistics().getValues()).boxed().toList();
   }
 
-  /** Step 1: the rating into the user's history; null when it changed nothing. */
-  private UserHistory updateHistory(Rating r) throws Exception {
-    long t0 = System.nanoTime();
-    UserHistory h = history.value();
-    if (h == null) {
-      h = new UserHistory();
+  /** Where the newly, positively rated movie stood in the user's last lists: observations for OnlineMetrics. */
+  private void observe(long movieId) throws Exception {
+    ServedList live = lastLive.value();
+    if (live == null) {
+      return; // no list yet: nothing was predicted
     }
-    boolean changed = h.apply(r.movieId(), r.rating(), r.timestamp(), historyCap);
-    history.update(h); // a same-rating repeat still refreshes recency (and the TTL)
-    historyMicros.update((System.nanoTime() - t0) / 1000);
-    if (!changed) {
-      unchangedEvents.inc();
-      return null;
+    String name = config.get(JobConfig.MODEL_NAME);
+    int liveRank = Observation.rank(live.movieIds, movieId);
+    observed(Observation.event(name, ModelMetricsEvent.VERSION, ModelMetricsEvent.LIVE, live.version, 0, liveRank, 0));
+    ServedModel.Loaded s = model.shadow();
+    ServedList shadow = s == null ? null : lastShadow.value();
+    if (shadow == null || shadow.version != s.version()) {
+      return;
     }
-    return h;
+    int shadowRank = Observation.rank(shadow.movieIds, movieId);
+    observed(Observation.event(name, ModelMetricsEvent.VERSION, ModelMetricsEvent.SHADOW, shadow.version, 0, shadowRank, 0));
+    if (shadow.baselineVersion == live.version) { // both lists came from the same batch
+      observed(Observation.event(name, ModelMetricsEvent.COMPARISON, ModelMetricsEvent.SHADOW, shadow.version, live.version, shadowRank, liveRank));
+    }
+  }
+
+  private void observed(Observation o) {
+    output.collect(OnlineMetrics.OBSERVATIONS, new StreamRecord<>(o));
+  }
+
+  /** Whether a shadow scores this user: a fixed share of users, the same ones all along. */
+  private boolean sampled(long userId) {
+    long h = userId * 0x9E3779B97F4A7C15L; // Fibonacci hashing spreads consecutive ids
+    return (h >>> 44) < sampleBelow;
+  }
+
+  /** The shadow ended or changed: its lists say nothing any more (a pass over every key's state). */
+  private void dropShadowLists() {
+    try {
+      getKeyedStateBackend().applyToAllKeys(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, lastShadowDesc,
+          (key, state) -> state.clear());
+    } catch (Exception e) {
+      throw new FlinkRuntimeException("could not drop the ended shadow's lists", e);
+    }
   }
 
   /** Step 3, on the scoring thread: batches in the order they were taken, each handed to the mailbox. */
@@ -270,7 +330,8 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
         }
         List<Recommendations> recs = m.scorer().score(queries, topK);
         long scoredNanos = System.nanoTime() - t0;
-        mailbox.execute(() -> emit(b, recs, m, scoredNanos), "emit recommendations");
+        Shadowed shadowed = scoreShadow(b, queries);
+        mailbox.execute(() -> emit(b, recs, m, scoredNanos, shadowed), "emit recommendations");
       }
     } catch (InterruptedException | RejectedExecutionException e) {
       // closing
@@ -285,8 +346,43 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     }
   }
 
+  /** A shadow's lists for the sampled users of a batch: {@code at[j]} is the batch index of {@code recs[j]}. */
+  private record Shadowed(ServedModel.Loaded model, int[] at, List<Recommendations> recs, long nanos) {}
+
+  /** The same batch's sampled users through the shadow, if one runs (scoring thread). */
+  private Shadowed scoreShadow(ScoringQueue.Batch b, List<UserQuery> queries) {
+    ServedModel.Loaded s = model.shadow();
+    if (s == null) {
+      return null;
+    }
+    int[] at = new int[b.users().size()];
+    int n = 0;
+    List<UserQuery> picked = new ArrayList<>();
+    for (int i = 0; i < at.length; i++) {
+      if (sampled(b.users().get(i).userId)) {
+        at[n++] = i;
+        picked.add(queries.get(i));
+      }
+    }
+    if (n == 0) {
+      return null;
+    }
+    long t0 = System.nanoTime();
+    List<Recommendations> recs = s.scorer().score(picked, topK);
+    return new Shadowed(s, java.util.Arrays.copyOf(at, n), recs, System.nanoTime() - t0);
+  }
+
+  private static long[] movieIds(Recommendations r) {
+    long[] ids = new long[r.items().size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = r.items().get(i).movieId();
+    }
+    return ids;
+  }
+
   /** Step 4, on the task thread. */
-  private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos) {
+  private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos, Shadowed shadowed)
+      throws Exception {
     long t0 = System.nanoTime();
     long now = System.currentTimeMillis();
     long takenAt = now - (t0 - b.takenAtNanos()) / 1_000_000;
@@ -303,6 +399,18 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
           r.fallback(), p.triggerPublishedAt, p.triggerPartition, p.triggerOffset)));
       queueMillis.update(Math.max(0, takenAt - p.arrivedAt));
       latencyMillis.update(now - p.triggerPublishedAt);
+      setCurrentKey(p.userId);
+      lastLive.update(new ServedList(m.version(), 0, movieIds(r)));
+    }
+    String name = m.name();
+    observed(Observation.cost(name, ModelMetricsEvent.LIVE, m.version(), b.users().size(), scoredNanos));
+    if (shadowed != null && shadowed.model() == model.shadow()) { // not ended meanwhile
+      int sv = shadowed.model().version();
+      for (int j = 0; j < shadowed.at().length; j++) {
+        setCurrentKey(b.users().get(shadowed.at()[j]).userId);
+        lastShadow.update(new ServedList(sv, m.version(), movieIds(shadowed.recs().get(j))));
+      }
+      observed(Observation.cost(name, ModelMetricsEvent.SHADOW, sv, shadowed.at().length, shadowed.nanos()));
     }
     recommendationsOut.inc(b.users().size());
     queue.emitted(b);

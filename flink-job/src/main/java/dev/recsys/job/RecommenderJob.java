@@ -1,6 +1,7 @@
 package dev.recsys.job;
 
 import dev.recsys.contracts.DeadLetterEvent;
+import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.contracts.RecommendationEvent;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -15,7 +16,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * <pre>
  * ratings ──parse/validate──┬─ keyBy(userId) ─┐
  *                           │                 ├─ RecommendOperator ─▶ recommendations
- * model-updates ──verify────┼─ broadcast ─────┘          │
+ * model-updates ──verify────┼─ broadcast ─────┘          │  └─ observations ─ keyBy(version) ─ OnlineMetrics ─▶ model metrics
  *                           └─────────────┬──────────────┘
  *                                         └─▶ dead letters (bad input, refused models)
  * </pre>
@@ -26,6 +27,7 @@ public final class RecommenderJob {
   public static final String UID_PARSE = "parse-ratings";
   public static final String UID_MODEL_PARSE = "verify-model-updates";
   public static final String UID_RECOMMEND = "recommend";
+  public static final String UID_ONLINE_METRICS = "online-metrics";
 
   private RecommenderJob() {}
 
@@ -35,6 +37,7 @@ public final class RecommenderJob {
    * @param ratings raw rating records
    * @param modelUpdates raw model announcements
    * @param recommendations where recommendations go
+   * @param modelMetrics where the online quality per model version goes
    * @param deadLetters where unusable input and model refusals go
    */
   public static void build(
@@ -42,6 +45,7 @@ public final class RecommenderJob {
       DataStream<RawRecord> ratings,
       DataStream<RawRecord> modelUpdates,
       Sink<RecommendationEvent> recommendations,
+      Sink<ModelMetricsEvent> modelMetrics,
       Sink<DeadLetterEvent> deadLetters) {
     // parsing runs at its source's parallelism, chained to it: a rebalance in between would let one
     // user's ratings overtake each other on their way to keyBy
@@ -62,6 +66,11 @@ public final class RecommenderJob {
             .uid(UID_RECOMMEND);
 
     recs.sinkTo(recommendations).name("recommendations sink").uid("recommendations-sink");
+    recs.getSideOutput(OnlineMetrics.OBSERVATIONS)
+        .keyBy(Observation::key)
+        .process(new OnlineMetrics(config.get(JobConfig.METRICS_WINDOW))).returns(TypeInformation.of(ModelMetricsEvent.class))
+        .name("online metrics per model version").uid(UID_ONLINE_METRICS)
+        .sinkTo(modelMetrics).name("model-metrics sink").uid("model-metrics-sink");
     parsed.getSideOutput(DeadLetters.TAG)
         .union(updates.getSideOutput(DeadLetters.TAG), recs.getSideOutput(DeadLetters.TAG))
         .sinkTo(deadLetters).name("dead-letter sink").uid("dead-letter-sink");

@@ -45,8 +45,14 @@ import org.slf4j.LoggerFactory;
  *       serving.
  * </ul>
  *
- * <p>Its metrics: the gauge {@code modelVersion} (-1 while none is loaded) and {@code
- * modelLoadFailures}. Call it from the task thread, except {@link #current()} and {@link
+ * <p>A <b>shadow</b> version (announced with action {@code shadow}, recorded under {@code
+ * <name>/shadow}) is loaded the same way into a second slot, {@link #shadow()}: the scoring thread
+ * scores it beside the live one for online comparison, and its lists are never emitted. An {@code
+ * end-shadow} of that version empties the slot; whenever the slot's version changes or empties,
+ * {@code onShadowChange} runs on the task thread, so that the operator drops the old shadow's lists.
+ *
+ * <p>Its metrics: the gauges {@code modelVersion} and {@code shadowVersion} (-1 while none is
+ * loaded) and {@code modelLoadFailures}. Call it from the task thread, except {@link #current()} and {@link
  * #closeRetired()}.
  */
 final class ServedModel implements AutoCloseable {
@@ -79,23 +85,28 @@ final class ServedModel implements AutoCloseable {
   private final Executor taskThread;
   private final Consumer<DeadLetterEvent> deadLetters;
   private final Runnable onSwap;
+  private final Runnable onShadowChange;
   private final Counter loadFailures;
   private final ConcurrentLinkedQueue<Scorer> retired = new ConcurrentLinkedQueue<>();
   private volatile Loaded current;
+  private volatile Loaded shadow;
   private Future<?> inFlight;
 
   /**
    * @param taskThread runs a finished load's swap or refusal on the task thread (the mailbox)
    * @param deadLetters receives refusals, on the task thread
    * @param onSwap runs after a model came into service
+   * @param onShadowChange runs after the shadow slot changed version or emptied
    */
-  ServedModel(JobConfig config, MetricGroup metrics, Executor taskThread, Consumer<DeadLetterEvent> deadLetters, Runnable onSwap) {
+  ServedModel(JobConfig config, MetricGroup metrics, Executor taskThread, Consumer<DeadLetterEvent> deadLetters, Runnable onSwap,
+      Runnable onShadowChange) {
     this.registry = new ModelRegistry(Path.of(config.get(JobConfig.REGISTRY)));
     this.modelName = config.get(JobConfig.MODEL_NAME);
     this.updatesTopic = config.get(JobConfig.MODEL_UPDATES_TOPIC);
     this.taskThread = taskThread;
     this.deadLetters = deadLetters;
     this.onSwap = onSwap;
+    this.onShadowChange = onShadowChange;
     this.loader = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "model-loader-" + modelName);
       t.setDaemon(true);
@@ -106,6 +117,10 @@ final class ServedModel implements AutoCloseable {
       Loaded c = current;
       return c == null ? -1 : c.version();
     });
+    metrics.gauge("shadowVersion", () -> {
+      Loaded c = shadow;
+      return c == null ? -1 : c.version();
+    });
   }
 
   /**
@@ -114,6 +129,31 @@ final class ServedModel implements AutoCloseable {
    * model (users wait) rather than failing it: a restart would meet the same file again.
    */
   void start(BroadcastState<String, ModelUpdateEvent> state) throws Exception {
+    startLive(state);
+    startShadow(state);
+  }
+
+  private void startShadow(BroadcastState<String, ModelUpdateEvent> state) throws Exception {
+    ModelUpdateEvent recorded = state.get(modelName + "/shadow");
+    try {
+      if (recorded != null) {
+        if (ModelUpdateEvent.SHADOW.equals(recorded.action())) {
+          shadow = load(recorded);
+        }
+        return;
+      }
+      Optional<ModelRegistry.Version> v = registry.shadow(modelName);
+      if (v.isPresent()) {
+        ModelRegistry.Version ver = v.get();
+        shadow = load(ModelUpdateEvent.of(modelName, ver.version(), ver.dir(), ver.sha256(), ver.modelType(), 0, ModelUpdateEvent.SHADOW));
+      }
+    } catch (Exception | OutOfMemoryError e) {
+      loadFailures.inc();
+      LOG.error("cannot load the shadow of '{}': {}; no online comparison until one is announced", modelName, message(e));
+    }
+  }
+
+  private void startLive(BroadcastState<String, ModelUpdateEvent> state) throws Exception {
     ModelUpdateEvent recorded = state.get(modelName);
     if (recorded != null) {
       try {
@@ -143,13 +183,22 @@ final class ServedModel implements AutoCloseable {
     if (!modelName.equals(e.name())) {
       return;
     }
-    ModelUpdateEvent recorded = state.get(e.name());
+    ModelUpdateEvent recorded = state.get(e.key());
     if (recorded != null && PUBLICATION_ORDER.compare(e, recorded) <= 0) {
-      LOG.info("ignoring {} v{}: v{} was announced later", e.name(), e.version(), recorded.version());
+      LOG.info("ignoring {} v{} ({}): v{} was announced later", e.name(), e.version(), e.action(), recorded.version());
       return;
     }
-    state.put(e.name(), e);
-    Loaded c = current;
+    state.put(e.key(), e);
+    if (ModelUpdateEvent.END_SHADOW.equals(e.action())) {
+      awaitLoader(); // a shadow load still running must not come in after its end
+      Loaded s = shadow;
+      if (s != null && s.version() == e.version()) {
+        installShadow(null);
+        LOG.info("shadow {} v{} ended", e.name(), e.version());
+      }
+      return;
+    }
+    Loaded c = e.isShadow() ? shadow : current;
     if (c != null && e.sameBundle(c.announcement())) {
       return;
     }
@@ -158,8 +207,13 @@ final class ServedModel implements AutoCloseable {
       try {
         Loaded next = load(e);
         taskThread.execute(() -> {
-          install(next);
-          LOG.info("now serving {} v{}", next.name(), next.version());
+          if (e.isShadow()) {
+            installShadow(next);
+            LOG.info("now shadowing {} v{}", next.name(), next.version());
+          } else {
+            install(next);
+            LOG.info("now serving {} v{}", next.name(), next.version());
+          }
         });
       } catch (Exception | OutOfMemoryError t) {
         String why = message(t);
@@ -171,6 +225,11 @@ final class ServedModel implements AutoCloseable {
   /** The model in service, or null while none is; any thread. */
   Loaded current() {
     return current;
+  }
+
+  /** The shadow version, or null while none runs; any thread. */
+  Loaded shadow() {
+    return shadow;
   }
 
   /** Closes the models swapped out since the last call: the scoring thread, between batches. */
@@ -209,6 +268,17 @@ final class ServedModel implements AutoCloseable {
     onSwap.run();
   }
 
+  private void installShadow(Loaded next) {
+    Loaded old = shadow;
+    shadow = next;
+    if (old != null) {
+      retired.add(old.scorer());
+    }
+    if (old != null && (next == null || old.version() != next.version())) {
+      onShadowChange.run();
+    }
+  }
+
   private void refused(ModelUpdateEvent e, String why) {
     loadFailures.inc();
     Loaded c = current;
@@ -226,10 +296,12 @@ final class ServedModel implements AutoCloseable {
   public void close() {
     loader.shutdownNow();
     closeRetired();
-    Loaded c = current;
-    current = null;
-    if (c != null) {
-      c.scorer().close();
+    for (Loaded c : new Loaded[] {current, shadow}) {
+      if (c != null) {
+        c.scorer().close();
+      }
     }
+    current = null;
+    shadow = null;
   }
 }

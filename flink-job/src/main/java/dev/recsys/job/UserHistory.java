@@ -89,6 +89,11 @@ public class UserHistory {
     }
   }
 
+  /** Whether the user ever rated {@code movieId} (also one the cap has forgotten). */
+  public boolean hasRated(long movieId) {
+    return Arrays.binarySearch(excluded, movieId) >= 0 || indexOf(movieId) >= 0;
+  }
+
   public int size() {
     return movieIds.length;
   }

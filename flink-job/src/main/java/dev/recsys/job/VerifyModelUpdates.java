@@ -15,7 +15,9 @@ import org.apache.flink.util.Collector;
  * registry's {@link ModelRegistry#acceptCurrent} check: the version verifies and is the one the
  * registry points at now. The registry is the authority, an announcement only a notification: a
  * replayed old announcement (a new job reads the topic from its start) or one naming a version the
- * registry never made current is refused. It runs in one task of its own, off the scoring path, so
+ * registry never made current is refused. A shadow announcement passes only when the registry's
+ * shadow.json names its version ({@link ModelRegistry#acceptShadow}), and a shadow's end only when
+ * it no longer does. It runs in one task of its own, off the scoring path, so
  * a refusal is reported once and at once (a dead letter, {@code announcementsRefused}) and the
  * scoring tasks only ever see versions that verified.
  *
@@ -51,7 +53,13 @@ public class VerifyModelUpdates extends ProcessFunction<RawRecord, ModelUpdateEv
       return; // another model's announcement on the shared topic: not ours to judge
     }
     try {
-      registry.acceptCurrent(e.name(), e.version(), e.uri(), e.sha256());
+      if (ModelUpdateEvent.END_SHADOW.equals(e.action())) {
+        registry.acceptShadowEnd(e.name(), e.version());
+      } else if (e.isShadow()) {
+        registry.acceptShadow(e.name(), e.version(), e.uri(), e.sha256());
+      } else {
+        registry.acceptCurrent(e.name(), e.version(), e.uri(), e.sha256());
+      }
       out.collect(e);
     } catch (Exception | OutOfMemoryError ex) { // whatever a bundle provokes must not fail the task
       deadLetter(r, ctx, "refused model " + e.name() + " v" + e.version() + ": " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));

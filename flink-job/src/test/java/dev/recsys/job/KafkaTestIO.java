@@ -27,14 +27,40 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 final class KafkaTestIO {
 
   private final String bootstrap;
+  private final String suffix;
 
   KafkaTestIO(String bootstrap) {
+    this(bootstrap, "");
+  }
+
+  /** Every topic named {@code <topic><suffix>}: a test of its own on a shared broker. */
+  KafkaTestIO(String bootstrap, String suffix) {
     this.bootstrap = bootstrap;
+    this.suffix = suffix;
+  }
+
+  private String topic(String name) {
+    return name + suffix;
+  }
+
+  /** The job's settings for these topics. */
+  JobConfig topicsOf(JobConfig c) {
+    return c.set(JobConfig.RATINGS_TOPIC, topic(Topics.RATINGS))
+        .set(JobConfig.RECOMMENDATIONS_TOPIC, topic(Topics.RECOMMENDATIONS))
+        .set(JobConfig.MODEL_UPDATES_TOPIC, topic(Topics.MODEL_UPDATES))
+        .set(JobConfig.MODEL_METRICS_TOPIC, topic(Topics.MODEL_METRICS))
+        .set(JobConfig.DEAD_LETTER_TOPIC, topic(Topics.DEAD_LETTER));
   }
 
   void createTopics() throws Exception {
     try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
-      Topics.create(admin, (short) 1);
+      if (suffix.isEmpty()) {
+        Topics.create(admin, (short) 1);
+        return;
+      }
+      admin.createTopics(Topics.ALL.stream()
+          .map(t -> new org.apache.kafka.clients.admin.NewTopic(topic(t.name()), t.partitions(), (short) 1).configs(t.configs()))
+          .toList()).all().get();
     }
   }
 
@@ -46,7 +72,7 @@ final class KafkaTestIO {
   }
 
   void ratings(List<RatingEvent> events) {
-    send(Topics.RATINGS, events.stream().map(e -> new Object[] {Long.toString(e.userId()), JsonCodec.RATING.encode(e)}).toList());
+    send(topic(Topics.RATINGS), events.stream().map(e -> new Object[] {Long.toString(e.userId()), JsonCodec.RATING.encode(e)}).toList());
   }
 
   void raw(String topic, String key, String payload) {
@@ -54,8 +80,11 @@ final class KafkaTestIO {
   }
 
   void announce(ModelRegistry.Version v) {
-    ModelUpdateEvent e = TestRegistry.announcement(v);
-    send(Topics.MODEL_UPDATES, List.<Object[]>of(new Object[] {e.name(), JsonCodec.MODEL_UPDATE.encode(e)}));
+    announce(TestRegistry.announcement(v));
+  }
+
+  void announce(ModelUpdateEvent e) {
+    send(topic(Topics.MODEL_UPDATES), List.<Object[]>of(new Object[] {e.key(), JsonCodec.MODEL_UPDATE.encode(e)}));
   }
 
   private void send(String topic, List<Object[]> keyValues) {
@@ -70,15 +99,19 @@ final class KafkaTestIO {
 
   /** Reads committed recommendations until {@code done} holds for what was read, or the timeout. */
   List<RecommendationEvent> recommendations(Predicate<List<RecommendationEvent>> done, Duration timeout) {
-    return recommendations(Topics.RECOMMENDATIONS, done, timeout);
+    return recommendations(topic(Topics.RECOMMENDATIONS), done, timeout);
   }
 
   List<RecommendationEvent> recommendations(String topic, Predicate<List<RecommendationEvent>> done, Duration timeout) {
     return readUntil(topic, JsonSerde.deserializer(JsonCodec.RECOMMENDATION), done, timeout);
   }
 
+  List<dev.recsys.contracts.ModelMetricsEvent> modelMetrics(Predicate<List<dev.recsys.contracts.ModelMetricsEvent>> done, Duration timeout) {
+    return readUntil(topic(Topics.MODEL_METRICS), JsonSerde.deserializer(JsonCodec.MODEL_METRICS), done, timeout);
+  }
+
   List<DeadLetterEvent> deadLetters(Predicate<List<DeadLetterEvent>> done, Duration timeout) {
-    return readUntil(Topics.DEAD_LETTER, JsonSerde.deserializer(JsonCodec.DEAD_LETTER), done, timeout);
+    return readUntil(topic(Topics.DEAD_LETTER), JsonSerde.deserializer(JsonCodec.DEAD_LETTER), done, timeout);
   }
 
   private <T> List<T> readUntil(String topic, Deserializer<T> d, Predicate<List<T>> done, Duration timeout) {

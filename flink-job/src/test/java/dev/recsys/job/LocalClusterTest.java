@@ -45,7 +45,7 @@ class LocalClusterTest {
         .set(JobConfig.CHECKPOINT_DIR, tmp.resolve("checkpoints").toString());
     StreamExecutionEnvironment env = JobEnvironment.create(config, null);
     RecommenderJob.build(config, KafkaIO.ratings(env, config), KafkaIO.modelUpdates(env, config),
-        KafkaIO.recommendations(config), KafkaIO.deadLetters(config));
+        KafkaIO.recommendations(config), KafkaIO.modelMetrics(config), KafkaIO.deadLetters(config));
 
     try (LocalCluster cluster = LocalCluster.start(env, env.getParallelism())) {
       CompletableFuture<Void> run = CompletableFuture.runAsync(() -> {

@@ -66,7 +66,7 @@ class RecommenderJobEndToEndTest {
 
   private JobClient start(String restoreFrom) throws Exception {
     StreamExecutionEnvironment env = JobEnvironment.create(config, restoreFrom);
-    RecommenderJob.build(config, KafkaIO.ratings(env, config), KafkaIO.modelUpdates(env, config), KafkaIO.recommendations(config),
+    RecommenderJob.build(config, KafkaIO.ratings(env, config), KafkaIO.modelUpdates(env, config), KafkaIO.recommendations(config), KafkaIO.modelMetrics(config),
         KafkaIO.deadLetters(config));
     return env.executeAsync("recommender under test");
   }

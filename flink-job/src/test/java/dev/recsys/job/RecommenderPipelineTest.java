@@ -66,7 +66,7 @@ class RecommenderPipelineTest {
             // a 1 MB URI: refused with a dead letter that must still fit the producer's request limit
             new RawRecord("model-updates", 0, 1, 0, JsonCodec.MODEL_UPDATE.encode(new dev.recsys.contracts.ModelUpdateEvent(
                 TestRegistry.NAME, 9, "file:///" + "x".repeat(1 << 20), v1.sha256(), "dae", 99, "publish")))).setParallelism(1),
-        recs, dead);
+        recs, new CollectingSink<>(), dead);
     env.execute("pipeline under test");
 
     // the expected stream, per user: a list per rating that changed the history, or fewer where a
