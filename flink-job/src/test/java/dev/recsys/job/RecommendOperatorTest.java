@@ -125,6 +125,33 @@ class RecommendOperatorTest {
   }
 
   @Test
+  void aShadowsListsAreKeptOnlyForSampledUsersAndDroppedWhenItEnds() throws Exception {
+    ModelRegistry.Version v2 = TestRegistry.publish(registry, 2);
+    ModelRegistry reg = new ModelRegistry(registry);
+    reg.promote(TestRegistry.NAME, 1);
+    reg.startShadow(TestRegistry.NAME, 2);
+    try (Run r = start(config(4).set(JobConfig.SHADOW_SAMPLE, 0.5), null)) {
+      for (long u = 1; u <= 200; u++) {
+        r.h().processElement1(rating(u, 1 + u % 50, 5f, u));
+      }
+      settle(r);
+      assertEquals(200, r.out().size());
+      assertTrue(r.out().stream().allMatch(e -> e.modelVersion() == 1), "only the live version reaches the output");
+      var backend = r.op().getKeyedStateBackend();
+      assertEquals(200, backend.getKeys("last-live-list", org.apache.flink.runtime.state.VoidNamespace.INSTANCE).count());
+      long shadowed = backend.getKeys("last-shadow-list", org.apache.flink.runtime.state.VoidNamespace.INSTANCE).count();
+      assertTrue(shadowed > 70 && shadowed < 130, "about half the users are sampled: " + shadowed);
+
+      reg.endShadow(TestRegistry.NAME);
+      r.h().processElement2(new StreamRecord<>(dev.recsys.contracts.ModelUpdateEvent.of(TestRegistry.NAME, 2, v2.dir(), v2.sha256(),
+          v2.modelType(), System.currentTimeMillis(), dev.recsys.contracts.ModelUpdateEvent.END_SHADOW)));
+      assertEquals(0, backend.getKeys("last-shadow-list", org.apache.flink.runtime.state.VoidNamespace.INSTANCE).count(),
+          "the ended shadow's lists are gone");
+      assertEquals(200, backend.getKeys("last-live-list", org.apache.flink.runtime.state.VoidNamespace.INSTANCE).count());
+    }
+  }
+
+  @Test
   void scoresWithTheScorerAndExcludesEveryRatedItem() throws Exception {
     try (Run r = start(config(1), null)) {
       r.h().processElement1(rating(1, 10, 5f, 1));
