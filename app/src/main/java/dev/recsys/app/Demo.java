@@ -11,6 +11,7 @@ import dev.recsys.contracts.Topics;
 import dev.recsys.kafka.cli.TailCommand;
 import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.JsonSerde;
+import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.kafka.replay.ReplayEvents;
 import dev.recsys.kafka.replay.Replayer;
@@ -67,7 +68,10 @@ public final class Demo {
 
   /** What happened, for the closing summary (and the tests). */
   public record Summary(long eventsSent, long recommendations, Map<Integer, Long> perVersion, long fallbacks,
-      long p50, long p95, long p99, long maxLatency, List<Integer> versionOrder) {}
+      long p50, long p95, long p99, long maxLatency, List<Integer> versionOrder, Map<Integer, ModelMetricsEvent.Tally> online) {}
+
+  /** The demo's online-metrics window: short, so that the summary sees the last one. */
+  private static final Duration METRICS_WINDOW = Duration.ofSeconds(2);
 
   private final Options o;
   private final PrintStream out;
@@ -184,6 +188,7 @@ public final class Demo {
         .set(JobConfig.MODEL_NAME, MODEL)
         .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
         .set(JobConfig.CHECKPOINT_INTERVAL, Duration.ofSeconds(1))
+        .set(JobConfig.METRICS_WINDOW, METRICS_WINDOW)
         .set(JobConfig.TX_PREFIX, run)
         .validate();
     StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
@@ -228,7 +233,31 @@ public final class Demo {
     }
     watcher.running.set(false);
     watch.join(5000);
-    return watcher.summary(sent);
+    Thread.sleep(METRICS_WINDOW.toMillis() + 1000); // the last window's figures come out
+    return watcher.summary(sent, onlineTotals(bootstrap));
+  }
+
+  /** Each version's latest live total on model-metrics: the topic read from its start to its end now. */
+  private static Map<Integer, ModelMetricsEvent.Tally> onlineTotals(String bootstrap) {
+    Map<Integer, ModelMetricsEvent.Tally> out = new TreeMap<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(KafkaClients.readCommittedConsumer(bootstrap, "recsys-demo-metrics"),
+        new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(Topics.MODEL_METRICS).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
+        for (var r : c.poll(Duration.ofMillis(200))) {
+          ModelMetricsEvent e = JsonCodec.MODEL_METRICS.decode(r.value());
+          if (e.kind().equals(ModelMetricsEvent.VERSION) && e.role().equals(ModelMetricsEvent.LIVE) && e.modelName().equals(MODEL)) {
+            out.put(e.modelVersion(), e.total());
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private static Path train(Path ratings, int heldOut, Path out, ModelType type, int epochs, long seed) throws Exception {
@@ -299,6 +328,10 @@ public final class Demo {
     out.printf("  events sent:            %,d%n", s.eventsSent());
     out.printf("  recommendations:        %,d (%,d popularity fallbacks; several events of a user in one batch are scored once)%n", s.recommendations(), s.fallbacks());
     out.printf("  versions served:        %s%n", s.perVersion().entrySet().stream().map(e -> "v" + e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", ")));
+    out.printf("  online, live (a positive rating of a new movie, against the user's last list from that version):%n");
+    s.online().forEach((v, t) -> out.printf("    v%d: HitRate@10 %.3f, @20 %.3f, @100 %.3f, NDCG %.3f over %,d events%n", v,
+        rate(t.scores().hits10(), t.events()), rate(t.scores().hits20(), t.events()), rate(t.scores().hits100(), t.events()),
+        rate(t.scores().gainSum(), t.events()), t.events()));
     out.printf("  latency (the rating's Kafka timestamp to the job emitting its list):%n");
     out.printf("    event -> emit p50 %d ms, p95 %d ms, p99 %d ms, max %d ms%n", s.p50(), s.p95(), s.p99(), s.maxLatency());
     out.println("  work dir:               " + work);
@@ -306,6 +339,10 @@ public final class Demo {
     out.println("    registry:    " + work.resolve("registry"));
     out.println("    checkpoints: " + work.resolve("checkpoints"));
     out.println("    reports:     " + work.resolve("train-v1/report.md") + ", " + work.resolve("train-v2/report.md"));
+  }
+
+  private static double rate(double x, long n) {
+    return n == 0 ? 0 : x / n;
   }
 
   /** Follows the recommendations topic, prints some rows and keeps the numbers. */
@@ -367,10 +404,10 @@ public final class Demo {
       return g.isEmpty() ? "" : "   top-10 genres " + g;
     }
 
-    synchronized Summary summary(long sent) {
+    synchronized Summary summary(long sent, Map<Integer, ModelMetricsEvent.Tally> online) {
       long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
       return new Summary(sent, count.get(), new TreeMap<>(perVersion), fallbacks, Percentiles.of(l, 50), Percentiles.of(l, 95), Percentiles.of(l, 99),
-          l.length == 0 ? 0 : l[l.length - 1], List.copyOf(order));
+          l.length == 0 ? 0 : l[l.length - 1], List.copyOf(order), online);
     }
   }
 }

@@ -28,6 +28,15 @@ class DemoTest {
     assertEquals(List.of(1, 2), s.versionOrder(), log);
     assertThat(s.perVersion().get(1)).isPositive();
     assertThat(s.perVersion().get(2)).isPositive();
+    // each version's online figures: events counted, and hits at 10 within those at 20 within those at 100
+    assertThat(s.online()).containsKeys(1, 2);
+    s.online().values().forEach(t -> {
+      assertThat(t.events()).isPositive();
+      assertThat(t.scores().hits10()).isLessThanOrEqualTo(t.scores().hits20());
+      assertThat(t.scores().hits20()).isLessThanOrEqualTo(t.scores().hits100());
+      assertThat(t.scores().hits100()).isLessThanOrEqualTo(t.events());
+    });
+    assertThat(log).contains("HitRate@10");
     assertThat(s.eventsSent()).isGreaterThan(500);
     assertThat(s.recommendations()).isGreaterThan(s.eventsSent() / 4);
     assertThat(s.p50()).isPositive();
