@@ -175,7 +175,7 @@ public final class OnlineComparison {
       return Interval.NONE;
     }
     double mean = sum / n;
-    double half = n < 2 ? Double.POSITIVE_INFINITY : z * Math.sqrt(sampleVariance(sum, squares, n) / n);
+    double half = n < 2 ? Double.NaN : z * Math.sqrt(sampleVariance(sum, squares, n) / n); // one value has no variance
     return new Interval(mean, mean - half, mean + half);
   }
 

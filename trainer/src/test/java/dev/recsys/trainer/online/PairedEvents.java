@@ -25,6 +25,11 @@ final class PairedEvents {
     return this;
   }
 
+  PairedEvents addAll(PairedEvents other) {
+    events.addAll(other.events);
+    return this;
+  }
+
   PairedEvents shuffle(long seed) {
     Collections.shuffle(events, new Random(seed));
     return this;
