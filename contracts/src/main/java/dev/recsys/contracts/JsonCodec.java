@@ -117,7 +117,7 @@ public final class JsonCodec<T> implements Serializable {
 
   /** Keeps the constants singletons across Java serialization. */
   private Object readResolve() {
-    for (JsonCodec<?> c : new JsonCodec<?>[] {RATING, RECOMMENDATION, MODEL_UPDATE, DEAD_LETTER}) {
+    for (JsonCodec<?> c : new JsonCodec<?>[] {RATING, RECOMMENDATION, MODEL_UPDATE, MODEL_METRICS, DEAD_LETTER}) {
       if (c.schemaName.equals(schemaName)) {
         return c;
       }
