@@ -67,7 +67,7 @@ class ComposeFileTest {
       @SuppressWarnings("unchecked")
       Map<String, Object> svc = (Map<String, Object>) s;
       String image = (String) svc.get("image");
-      assertThat(image).as(name).matches(".+:[0-9][\\w.-]*").doesNotEndWith(":latest");
+      assertThat(image).as(name).matches(".+:v?[0-9][\\w.-]*").doesNotEndWith(":latest");
       if (svc.get("build") instanceof Map<?, ?> build) {
         assertThat(stages).as(name + " build target").contains((String) build.get("target"));
       }
