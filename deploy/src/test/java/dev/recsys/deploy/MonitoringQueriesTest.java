@@ -204,7 +204,8 @@ class MonitoringQueriesTest {
         .setFlinkProperty("metrics.reporter.prom.port", String.valueOf(reporterPort))
         .validate();
     StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
-    RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.deadLetters(cfg));
+    RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.modelMetrics(cfg),
+        KafkaIO.deadLetters(cfg));
     JobClient job = env.executeAsync(cfg.get(JobConfig.JOB_NAME));
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (job.getJobStatus().get() != JobStatus.RUNNING) {

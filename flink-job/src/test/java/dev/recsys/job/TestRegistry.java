@@ -3,6 +3,7 @@ package dev.recsys.job;
 import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.Architecture;
 import dev.recsys.model.ModelType;
+import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ final class TestRegistry {
 
   /** Flips a bit of a published version's weights, as disk corruption or tampering would. */
   static void corrupt(ModelRegistry.Version v) throws Exception {
-    Path weights = v.dir().resolve("weights.bin");
+    Path weights = v.dir().resolve(ModelBundle.WEIGHTS);
     weights.toFile().setWritable(true);
     byte[] bytes = java.nio.file.Files.readAllBytes(weights);
     bytes[100] ^= 0x10;

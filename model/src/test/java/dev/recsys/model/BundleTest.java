@@ -14,7 +14,7 @@ import dev.recsys.model.bundle.Digests;
 import dev.recsys.model.bundle.ItemVocabulary;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
-import dev.recsys.model.bundle.WeightsFile;
+import dev.recsys.model.bundle.SafetensorsFile;
 import dev.recsys.model.nn.SparseBatch;
 import dev.recsys.model.scoring.Scorer;
 import java.io.IOException;
@@ -65,15 +65,15 @@ class BundleTest {
   @Test
   void refusesTamperedFile() throws IOException {
     RandomBundle.write(tmp.resolve("b"), ARCH, MOVIES, 1);
-    try (RandomAccessFile f = new RandomAccessFile(tmp.resolve("b/weights.bin").toFile(), "rw")) {
+    try (RandomAccessFile f = new RandomAccessFile(tmp.resolve("b").resolve(ModelBundle.WEIGHTS).toFile(), "rw")) {
       f.seek(200);
       int v = f.read();
       f.seek(200);
       f.write(v ^ 0x40);
     }
     BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(tmp.resolve("b")));
-    assertThat(e.getMessage()).contains("weights.bin").contains("SHA-256 mismatch");
-    assertEquals(tmp.resolve("b/weights.bin"), e.file());
+    assertThat(e.getMessage()).contains(ModelBundle.WEIGHTS).contains("SHA-256 mismatch");
+    assertEquals(tmp.resolve("b").resolve(ModelBundle.WEIGHTS), e.file());
   }
 
   @Test
@@ -94,13 +94,13 @@ class BundleTest {
     RandomBundle.write(tmp.resolve("b"), ARCH, MOVIES, 1);
     Map<String, Tensor> w = new LinkedHashMap<>(RandomBundle.weights(ARCH, 1));
     w.put("dec0.weight", new Tensor(new long[] {5, 12}, new float[60]));
-    Path weights = tmp.resolve("b/weights.bin");
+    Path weights = tmp.resolve("b").resolve(ModelBundle.WEIGHTS);
     Files.delete(weights);
-    WeightsFile.write(weights, w);
-    rewriteChecksum("weights.bin");
+    SafetensorsFile.write(weights, w);
+    rewriteChecksum(ModelBundle.WEIGHTS);
     BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(tmp.resolve("b")));
     assertThat(e.getMessage())
-        .contains("weights.bin")
+        .contains(ModelBundle.WEIGHTS)
         .contains("wrong dimension")
         .contains("dec0.weight")
         .contains("[5, 12]")
@@ -153,7 +153,7 @@ class BundleTest {
       Path dir = tmp.resolve("bad" + i);
       ModelBundle.write(dir, manifest, new ItemVocabulary(MOVIES), w); // checksums right: only the values are wrong
       BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(dir));
-      assertEquals(dir.resolve("weights.bin"), e.file());
+      assertEquals(dir.resolve(ModelBundle.WEIGHTS), e.file());
       assertThat(e.getMessage()).contains("tensor dec1.bias holds a non-finite value (" + bad[i] + ") at index 17");
     }
   }
@@ -161,12 +161,33 @@ class BundleTest {
   @Test
   void refusesAFileThatLinksOutOfTheBundle() throws IOException {
     RandomBundle.write(tmp.resolve("b"), ARCH, MOVIES, 1);
-    Path outside = tmp.resolve("elsewhere.bin");
-    Files.move(tmp.resolve("b/weights.bin"), outside);
-    Files.createSymbolicLink(tmp.resolve("b/weights.bin"), outside); // same bytes, same checksum, but not in the bundle
+    Path outside = tmp.resolve("elsewhere.safetensors");
+    Files.move(tmp.resolve("b").resolve(ModelBundle.WEIGHTS), outside);
+    Files.createSymbolicLink(tmp.resolve("b").resolve(ModelBundle.WEIGHTS), outside); // same bytes, same checksum, but not in the bundle
     BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(tmp.resolve("b")));
-    assertEquals(tmp.resolve("b/weights.bin"), e.file());
+    assertEquals(tmp.resolve("b").resolve(ModelBundle.WEIGHTS), e.file());
     assertThat(e.getMessage()).contains("is a link to " + outside.toRealPath() + ", outside the bundle");
+  }
+
+  @Test
+  void refusesABundleOfTheFormerFormatSayingWhy() throws IOException {
+    // laid out as an earlier build wrote it: format 1, weights.bin, checksums right (its content is never read)
+    RandomBundle.write(tmp.resolve("b"), ARCH, MOVIES, 1);
+    Path dir = tmp.resolve("b");
+    Files.move(dir.resolve(ModelBundle.WEIGHTS), dir.resolve("weights.bin"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode root = (ObjectNode) json.readTree(dir.resolve("manifest.json").toFile());
+    root.put("formatVersion", 1);
+    ObjectNode files = (ObjectNode) root.get("files");
+    files.remove(ModelBundle.WEIGHTS);
+    files.put("weights.bin", Digests.sha256(dir.resolve("weights.bin")));
+    json.writeValue(dir.resolve("manifest.json").toFile(), root);
+
+    BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(dir));
+    assertEquals(dir.resolve("manifest.json"), e.file());
+    assertThat(e.getMessage())
+        .contains("format version 1 keeps its weights in weights.bin, a format this build no longer reads (it reads format 2, weights in weights.safetensors)");
+    assertEquals("vae", ModelBundle.manifestOf(dir).modelType(), "its manifest still reads, for listings");
   }
 
   private void rewriteChecksum(String file) throws IOException {

@@ -26,11 +26,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +46,9 @@ public final class TrainingPipeline {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainingPipeline.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How many of the most popular items a bundle keeps for its fallback. */
+  public static final int POPULAR_ITEMS = 1000;
 
   /** EASE's λ grid, tuned on validation NDCG@100. */
   public static final List<Double> DEFAULT_EASE_LAMBDAS = List.of(50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0);
@@ -180,14 +181,6 @@ public final class TrainingPipeline {
   private static void writeBundle(Path dir, Data data, TrainConfig cfg, Trained trained) throws IOException {
     FileTrees.deleteRecursively(dir); // a re-run replaces the bundle of the previous one
     SplitData split = data.split();
-    long[] counts = split.train().columnCounts();
-    List<BundleManifest.PopularItem> popularity =
-        IntStream.range(0, counts.length)
-            .boxed()
-            .sorted(Comparator.comparingLong((Integer i) -> -counts[i]).thenComparingInt(i -> i))
-            .limit(1000)
-            .map(i -> new BundleManifest.PopularItem(split.movieIds()[i], counts[i]))
-            .toList();
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("test.ndcg@100", trained.test().ndcg100());
     metrics.put("test.recall@20", trained.test().recall20());
@@ -197,7 +190,7 @@ public final class TrainingPipeline {
     BundleManifest manifest =
         new BundleManifest(
             BundleManifest.FORMAT_VERSION, cfg.model().id(), split.numItems(), cfg.hidden(), cfg.latent(), hyperParameters,
-            data.summary().fingerprint(), metrics, popularity, Instant.now().toString(), null);
+            data.summary().fingerprint(), metrics, split.popularity(POPULAR_ITEMS), Instant.now().toString(), null);
     ModelBundle.write(dir, manifest, new ItemVocabulary(split.movieIds()), trained.outcome().bestWeights());
   }
 

@@ -19,6 +19,7 @@ import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -74,7 +75,7 @@ class ModelRegistryAcceptanceTest {
   }
 
   private static void corrupt(ModelRegistry.Version v) throws Exception {
-    Path weights = v.dir().resolve("weights.bin");
+    Path weights = v.dir().resolve(ModelBundle.WEIGHTS);
     weights.toFile().setWritable(true);
     byte[] bytes = Files.readAllBytes(weights);
     bytes[40] ^= 0x01;
@@ -104,7 +105,7 @@ class ModelRegistryAcceptanceTest {
     byte[] before = Files.readAllBytes(pointer());
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> reg.rollback("ml"));
     assertThat(e.getMessage())
-        .startsWith("cannot roll back model 'ml' from v2 to v1, current.json is unchanged: bad model bundle: " + v1.dir().resolve("weights.bin"))
+        .startsWith("cannot roll back model 'ml' from v2 to v1, current.json is unchanged: bad model bundle: " + v1.dir().resolve(ModelBundle.WEIGHTS))
         .contains("SHA-256 mismatch");
     assertArrayEquals(before, Files.readAllBytes(pointer()));
     assertEquals(2, reg.current("ml").orElseThrow().version());
@@ -214,18 +215,52 @@ class ModelRegistryAcceptanceTest {
     reg.publish("ml", bundle("a", 1));
     byte[] before = Files.readAllBytes(pointer());
     Path b = bundle("huge-name", 2);
-    // 16 bytes: magic, version, one tensor whose name would take 2 GB; checksummed, so only the header is wrong
-    byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0x54575352).putInt(1).putInt(1).putInt(Integer.MAX_VALUE).array();
-    Files.write(b.resolve("weights.bin"), header);
+    // 16 bytes declaring a 2 GB header; checksummed, so only the header is wrong
+    byte[] header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Integer.MAX_VALUE).put("{}      ".getBytes(StandardCharsets.US_ASCII)).array();
+    Files.write(b.resolve(ModelBundle.WEIGHTS), header);
     ObjectMapper json = new ObjectMapper();
     ObjectNode manifest = (ObjectNode) json.readTree(b.resolve("manifest.json").toFile());
-    ((ObjectNode) manifest.get("files")).put("weights.bin", Digests.sha256(b.resolve("weights.bin")));
+    ((ObjectNode) manifest.get("files")).put(ModelBundle.WEIGHTS, Digests.sha256(b.resolve(ModelBundle.WEIGHTS)));
     json.writeValue(b.resolve("manifest.json").toFile(), manifest);
 
     BundleException e = assertThrows(BundleException.class, () -> reg.publish("ml", b));
-    assertEquals(b.resolve("weights.bin"), e.file());
-    assertThat(e.getMessage()).contains("name length 2147483647");
+    assertEquals(b.resolve(ModelBundle.WEIGHTS), e.file());
+    assertThat(e.getMessage()).contains("header length 2147483647 (the file has 8 bytes after the length");
     assertThat(entries()).containsExactly(".lock", "current.json", "v1");
     assertArrayEquals(before, Files.readAllBytes(pointer()));
+  }
+
+  @Test
+  void aVersionOfTheFormerBundleFormatIsListedButNeverServed() throws Exception {
+    ModelRegistry reg = new ModelRegistry(root());
+    reg.publish("ml", bundle("a", 1));
+    ModelRegistry.Version v2 = reg.publish("ml", bundle("b", 2));
+    // v1 as an earlier build left it: format 1, its weights in weights.bin, every checksum right
+    Path v1 = root().resolve("ml/v1");
+    v1.toFile().setWritable(true);
+    v1.resolve("manifest.json").toFile().setWritable(true);
+    Files.move(v1.resolve(ModelBundle.WEIGHTS), v1.resolve("weights.bin"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode manifest = (ObjectNode) json.readTree(v1.resolve("manifest.json").toFile());
+    manifest.put("formatVersion", 1);
+    ObjectNode files = (ObjectNode) manifest.get("files");
+    files.remove(ModelBundle.WEIGHTS);
+    files.put("weights.bin", Digests.sha256(v1.resolve("weights.bin")));
+    json.writeValue(v1.resolve("manifest.json").toFile(), manifest);
+    byte[] before = Files.readAllBytes(pointer());
+
+    assertThat(reg.list("ml")).extracting(ModelRegistry.Version::version).containsExactly(1, 2);
+    String why = "bad model bundle: " + v1.resolve("manifest.json") + ": format version 1 keeps its weights in weights.bin,"
+        + " a format this build no longer reads (it reads format 2, weights in weights.safetensors): train or import the model again and publish that";
+    BundleException promote = assertThrows(BundleException.class, () -> reg.promote("ml", 1));
+    assertEquals(why, promote.getMessage());
+    IllegalStateException rollback = assertThrows(IllegalStateException.class, () -> reg.rollback("ml"));
+    assertThat(rollback.getMessage()).isEqualTo("cannot roll back model 'ml' from v2 to v1, current.json is unchanged: " + why);
+    // and the job's check of an announcement of it refuses it the same way
+    ModelRegistry.Version old = reg.version("ml", 1);
+    BundleException accept = assertThrows(BundleException.class, () -> reg.accept("ml", 1, old.dir().toUri().toString(), old.sha256()));
+    assertEquals(why, accept.getMessage());
+    assertArrayEquals(before, Files.readAllBytes(pointer()));
+    assertEquals(v2.version(), reg.current("ml").orElseThrow().version());
   }
 }

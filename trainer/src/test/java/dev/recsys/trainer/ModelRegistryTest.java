@@ -70,7 +70,7 @@ class ModelRegistryTest {
     assertEquals(2, reg.current("ml").orElseThrow().version());
     assertEquals(ModelBundle.load(tmp.resolve("b")).sha256(), v2.sha256());
     // checked on the mode bits: the tests may run as root, for whom everything is writable
-    assertFalse(Files.getPosixFilePermissions(v2.dir().resolve("weights.bin")).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE),
+    assertFalse(Files.getPosixFilePermissions(v2.dir().resolve(ModelBundle.WEIGHTS)).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE),
         "published versions are read-only");
 
     assertEquals(1, reg.promote("ml", 1).version());

@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** Small generated datasets with planted taste structure. */
-final class TestData {
+public final class TestData {
 
   private TestData() {}
 
@@ -16,7 +16,7 @@ final class TestData {
     return dir.resolve("ratings.csv");
   }
 
-  static SplitData split(Path dir, int users, int movies, int heldOut, long seed) throws IOException {
+  public static SplitData split(Path dir, int users, int movies, int heldOut, long seed) throws IOException {
     return Preprocessor.run(ratings(dir, users, movies, seed), Preprocessor.Options.paper(heldOut, seed), false).split();
   }
 }

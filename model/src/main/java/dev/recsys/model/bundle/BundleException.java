@@ -6,6 +6,7 @@ import java.nio.file.Path;
 public class BundleException extends RuntimeException {
 
   private final Path file;
+  private final String problem;
 
   public BundleException(Path file, String problem) {
     this(file, problem, null);
@@ -14,6 +15,12 @@ public class BundleException extends RuntimeException {
   public BundleException(Path file, String problem, Throwable cause) {
     super("bad model bundle: " + file + ": " + problem, cause);
     this.file = file;
+    this.problem = problem;
+  }
+
+  /** What is wrong with the file, without the file's name. */
+  public String problem() {
+    return problem;
   }
 
   /** The file at fault. */

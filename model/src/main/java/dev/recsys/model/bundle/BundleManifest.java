@@ -38,7 +38,8 @@ public record BundleManifest(
     String createdAt,
     Map<String, String> files) {
 
-  public static final int FORMAT_VERSION = 1;
+  /** 2: weights in safetensors. Version 1 kept them in a format of this project's own. */
+  public static final int FORMAT_VERSION = 2;
 
   /** An item and how many training users interacted with it. */
   public record PopularItem(long movieId, long count) {}

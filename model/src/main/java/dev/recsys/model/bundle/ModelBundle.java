@@ -22,7 +22,9 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>{@code manifest.json}: {@link BundleManifest}, including the SHA-256 of the other files;
- *   <li>{@code weights.bin}: the parameters ({@link WeightsFile});
+ *   <li>{@code weights.safetensors}: the parameters in the {@link Architecture#parameterShapes}
+ *       names and {@code [in, out]} layout, as float32 safetensors ({@link SafetensorsFile}), which
+ *       PyTorch and numpy open directly;
  *   <li>{@code items.txt}: the vocabulary, one external movieId per line in model-index order.
  * </ul>
  *
@@ -32,11 +34,11 @@ import java.util.TreeMap;
 public final class ModelBundle {
 
   public static final String MANIFEST = "manifest.json";
-  public static final String WEIGHTS = "weights.bin";
+  public static final String WEIGHTS = "weights.safetensors";
   public static final String ITEMS = "items.txt";
 
   /** The most a byte array holds: each file is read whole into one. */
-  private static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+  static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -94,7 +96,7 @@ public final class ModelBundle {
     }
     Files.createDirectories(dir.getParent());
     Files.createDirectory(dir);
-    WeightsFile.write(dir.resolve(WEIGHTS), weights);
+    SafetensorsFile.write(dir.resolve(WEIGHTS), weights);
     try (BufferedWriter w = Files.newBufferedWriter(dir.resolve(ITEMS), StandardCharsets.UTF_8)) {
       for (int i = 0; i < vocab.size(); i++) {
         w.write(Long.toString(vocab.movieId(i)));
@@ -126,6 +128,7 @@ public final class ModelBundle {
     Path manifestFile = dir.resolve(MANIFEST);
     byte[] manifestBytes = readContained(realDir, manifestFile, "missing file");
     BundleManifest manifest = parseManifest(manifestFile, manifestBytes);
+    checkFormat(manifestFile, manifest);
     Architecture arch;
     try {
       arch = manifest.architecture();
@@ -153,7 +156,7 @@ public final class ModelBundle {
     }
     ItemVocabulary vocab = parseVocabulary(dir.resolve(ITEMS), contents.get(ITEMS), manifest.numItems());
     Path weightsFile = dir.resolve(WEIGHTS);
-    Map<String, Tensor> weights = WeightsFile.parse(weightsFile, contents.get(WEIGHTS));
+    Map<String, Tensor> weights = SafetensorsFile.parse(weightsFile, contents.get(WEIGHTS));
     Map<String, long[]> expected = arch.parameterShapes();
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
       Tensor t = weights.get(e.getKey());
@@ -183,7 +186,10 @@ public final class ModelBundle {
     return new ModelBundle(dir, manifest, vocab, weights, Digests.sha256(manifestBytes));
   }
 
-  /** Reads (without verifying the other files) the manifest of the bundle in {@code dir}. */
+  /**
+   * Reads (without verifying the other files, or whether this build reads the bundle's format) the
+   * manifest of the bundle in {@code dir}: enough to list a version that {@link #load} refuses.
+   */
   public static BundleManifest manifestOf(Path dir) {
     Path file = dir.resolve(MANIFEST);
     return parseManifest(file, readContained(realPath(dir), file, "missing file"));
@@ -198,11 +204,19 @@ public final class ModelBundle {
     } catch (IOException e) {
       throw new BundleException(file, "cannot read: " + e.getMessage(), e);
     }
+    return m;
+  }
+
+  private static void checkFormat(Path file, BundleManifest m) {
+    if (m.formatVersion() == 1) {
+      throw new BundleException(
+          file, "format version 1 keeps its weights in weights.bin, a format this build no longer reads (it reads format "
+              + BundleManifest.FORMAT_VERSION + ", weights in " + WEIGHTS + "): train or import the model again and publish that");
+    }
     if (m.formatVersion() != BundleManifest.FORMAT_VERSION) {
       throw new BundleException(
           file, "unsupported format version " + m.formatVersion() + " (this build reads " + BundleManifest.FORMAT_VERSION + ")");
     }
-    return m;
   }
 
   private static Path realPath(Path dir) {

@@ -64,7 +64,7 @@ public final class BlockWeights {
   }
 
   /** The transpose of a row-major {@code [rows × cols]} matrix. */
-  static float[] transpose(float[] a, int rows, int cols) {
+  public static float[] transpose(float[] a, int rows, int cols) {
     float[] t = new float[a.length];
     // in blocks, so that reads and writes both stay within cached lines
     final int tile = 64;

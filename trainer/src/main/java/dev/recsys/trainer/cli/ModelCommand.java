@@ -2,9 +2,16 @@ package dev.recsys.trainer.cli;
 
 import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.contracts.ModelUpdateEvent;
+import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.ModelType;
+import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.registry.ModelRegistry;
+import dev.recsys.trainer.data.SplitData;
+import dev.recsys.trainer.data.SplitIO;
 import dev.recsys.trainer.online.MetricsTopic;
 import dev.recsys.trainer.online.OnlineComparison;
+import dev.recsys.trainer.pytorch.LayerMapping;
+import dev.recsys.trainer.pytorch.StateDictImport;
 import dev.recsys.trainer.report.Plots;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -21,14 +28,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code recsys model publish|list|promote|rollback|shadow|compare}. */
+/** {@code recsys model publish|import|list|promote|rollback|shadow|compare}. */
 @Command(
     name = "model",
     mixinStandardHelpOptions = true,
     description = "Manage versions in the model registry; publish, promote and rollback announce the new current version. "
         + "shadow scores a candidate beside it, compare shows both on live traffic, promote --if-better promotes the candidate if it wins.",
-    subcommands = {ModelCommand.Publish.class, ModelCommand.ListVersions.class, ModelCommand.Promote.class, ModelCommand.Rollback.class,
-        ModelCommand.Shadow.class, ModelCommand.Compare.class})
+    subcommands = {ModelCommand.Publish.class, ModelCommand.Import.class, ModelCommand.ListVersions.class, ModelCommand.Promote.class,
+        ModelCommand.Rollback.class, ModelCommand.Shadow.class, ModelCommand.Compare.class})
 public final class ModelCommand implements Callable<Integer> {
 
   @Override
@@ -49,6 +56,73 @@ public final class ModelCommand implements Callable<Integer> {
       ModelRegistry.Version v = new ModelRegistry(reg.registry).publish(reg.name, bundle);
       System.out.println("published " + v.name() + " v" + v.version() + " sha256 " + v.sha256() + " -> " + v.dir());
       reg.announce(v, "publish");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Make a Mult-VAE or Mult-DAE trained in PyTorch into a bundle: reads its state dict saved as safetensors",
+        "(safetensors.torch.save_file(model.state_dict(), FILE)), names its tensors by the layer mapping, infers and",
+        "verifies the architecture from the shapes, and writes a bundle that model publish accepts."
+      })
+  static final class Import implements Callable<Integer> {
+    @Parameters(paramLabel = "STATE_DICT", description = "The PyTorch state dict, as safetensors (F32)")
+    Path stateDict;
+
+    static final class Columns {
+      @Option(names = "--items", paramLabel = "FILE", description = "The model's columns: one movieId a line, in column order (the reference code's unique_sid.txt)")
+      Path items;
+
+      @Option(names = "--split", paramLabel = "DIR",
+          description = "The split the model was trained on, in the reference layout: its unique_sid.txt gives the columns, its train.csv the popularity fallback, and its validation and test users a check of the imported model")
+      Path split;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Columns columns;
+
+    @Option(names = "--mapping", paramLabel = "FILE",
+        description = "bundle_parameter = state_dict_tensor, one a line (default: q_layers.k/p_layers.k for a Mult-VAE, layers.k for a Mult-DAE; see README)")
+    Path mapping;
+
+    @Option(names = "--model", description = "vae or dae: refuse the state dict if its shapes are of the other (default: inferred from the shapes)")
+    String model;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The bundle directory to write; it must not exist")
+    Path out;
+
+    @Option(names = "--publish", description = "Publish the bundle to the registry as a new current version")
+    boolean publish;
+
+    @Mixin RegistryOptions reg;
+
+    @Override
+    public Integer call() throws Exception {
+      DjlRuntime.configure();
+      SplitData split = columns.split == null ? null : SplitIO.read(columns.split);
+      Path itemsSource = split == null ? columns.items : columns.split.resolve(SplitIO.UNIQUE_SID);
+      long[] items = split == null ? SplitIO.readMovieIds(columns.items) : split.movieIds();
+      ModelBundle b =
+          StateDictImport.run(
+              new StateDictImport.Options(
+                  stateDict, mapping == null ? null : LayerMapping.read(mapping), model == null ? null : ModelType.parse(model), items,
+                  itemsSource, split, out));
+      System.out.println("imported " + b.architecture() + " (" + b.manifest().hyperParameters().get("mapping") + ") -> " + b.dir() + " sha256 " + b.sha256());
+      if (split == null) {
+        System.out.println("no --split: the bundle has no popularity list, so users with no known item get no recommendations");
+      } else {
+        StateDictImport.Evaluation e = StateDictImport.evaluate(b, split, 500);
+        System.out.printf("validation NDCG@100 %.4f (%d users); test NDCG@100 %.4f  Recall@20 %.4f  Recall@50 %.4f  (%d users)%n",
+            e.validation().ndcg100(), e.validation().users(), e.test().ndcg100(), e.test().recall20(), e.test().recall50(), e.test().users());
+      }
+      if (publish) {
+        ModelRegistry.Version v = new ModelRegistry(reg.registry).publish(reg.name, b.dir());
+        System.out.println("published " + v.name() + " v" + v.version() + " sha256 " + v.sha256() + " -> " + v.dir());
+        reg.announce(v, "publish");
+      }
       return 0;
     }
   }

@@ -1,9 +1,13 @@
 package dev.recsys.trainer.data;
 
+import dev.recsys.model.bundle.BundleManifest;
 import dev.recsys.model.bundle.Digests;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The paper's split: training users' rows, and validation and test users each split into fold-in
@@ -15,6 +19,20 @@ public record SplitData(Csr train, Csr valTr, Csr valTe, Csr testTr, Csr testTe,
 
   public int numItems() {
     return movieIds.length;
+  }
+
+  /**
+   * The {@code limit} items most training users have, most popular first (ties by index): a
+   * bundle's fallback for users with no known items.
+   */
+  public List<BundleManifest.PopularItem> popularity(int limit) {
+    long[] counts = train.columnCounts();
+    return IntStream.range(0, counts.length)
+        .boxed()
+        .sorted(Comparator.comparingLong((Integer i) -> -counts[i]).thenComparingInt(i -> i))
+        .limit(limit)
+        .map(i -> new BundleManifest.PopularItem(movieIds[i], counts[i]))
+        .toList();
   }
 
   /** SHA-256 over the whole split: which data produced a model. */

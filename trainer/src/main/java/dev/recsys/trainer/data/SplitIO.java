@@ -61,21 +61,27 @@ public final class SplitIO {
   }
 
   public static SplitData read(Path dir) throws IOException {
-    List<String> sids = Files.readAllLines(dir.resolve(UNIQUE_SID), StandardCharsets.UTF_8);
-    long[] movieIds = new long[sids.size()];
-    for (int i = 0; i < movieIds.length; i++) {
-      try {
-        movieIds[i] = Long.parseLong(sids.get(i).trim());
-      } catch (NumberFormatException e) {
-        throw new DataFormatException(dir.resolve(UNIQUE_SID), i + 1, "not a movieId: '" + sids.get(i) + "'");
-      }
-    }
+    long[] movieIds = readMovieIds(dir.resolve(UNIQUE_SID));
     int nItems = movieIds.length;
     Pairs train = readCsv(dir.resolve(TRAIN), nItems);
     Csr trainCsr = Csr.fromPairs(train.maxUid + 1, nItems, train.uid, train.sid, train.n);
     Csr[] val = readTrTe(dir.resolve(VAL_TR), dir.resolve(VAL_TE), nItems);
     Csr[] test = readTrTe(dir.resolve(TEST_TR), dir.resolve(TEST_TE), nItems);
     return new SplitData(trainCsr, val[0], val[1], test[0], test[1], movieIds);
+  }
+
+  /** A {@code unique_sid.txt}: one original movieId per line, in column (sid) order. */
+  public static long[] readMovieIds(Path file) throws IOException {
+    List<String> sids = Files.readAllLines(file, StandardCharsets.UTF_8);
+    long[] movieIds = new long[sids.size()];
+    for (int i = 0; i < movieIds.length; i++) {
+      try {
+        movieIds[i] = Long.parseLong(sids.get(i).trim());
+      } catch (NumberFormatException e) {
+        throw new DataFormatException(file, i + 1, "not a movieId: '" + sids.get(i) + "'");
+      }
+    }
+    return movieIds;
   }
 
   private static Csr[] readTrTe(Path trFile, Path teFile, int nItems) throws IOException {

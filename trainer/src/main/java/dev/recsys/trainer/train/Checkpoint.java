@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.recsys.model.FileTrees;
 import dev.recsys.model.Tensor;
-import dev.recsys.model.bundle.WeightsFile;
+import dev.recsys.model.bundle.SafetensorsFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,9 +50,9 @@ final class Checkpoint {
     Path old = dir.resolveSibling(dir.getFileName() + ".old");
     FileTrees.deleteRecursively(tmp);
     Files.createDirectories(tmp);
-    WeightsFile.write(tmp.resolve("weights.bin"), s.weights());
-    WeightsFile.write(tmp.resolve("adam.bin"), s.adam());
-    WeightsFile.write(tmp.resolve("best.bin"), s.best());
+    SafetensorsFile.write(tmp.resolve("weights.safetensors"), s.weights());
+    SafetensorsFile.write(tmp.resolve("adam.safetensors"), s.adam());
+    SafetensorsFile.write(tmp.resolve("best.safetensors"), s.best());
     JSON.writeValue(
         tmp.resolve("state.json").toFile(),
         new Meta(signature(cfg), fingerprint, s.epoch(), s.updates(), s.adamSteps(), s.bestEpoch(), s.bestNdcg(), s.history()));
@@ -79,16 +79,16 @@ final class Checkpoint {
     LOG.info("resuming from {} after epoch {}", from, meta.epoch());
     return new State(
         meta.epoch(), meta.updates(), meta.adamSteps(), meta.bestEpoch(), meta.bestNdcg(), meta.history(),
-        WeightsFile.read(from.resolve("weights.bin")), WeightsFile.read(from.resolve("adam.bin")),
-        WeightsFile.read(from.resolve("best.bin")));
+        SafetensorsFile.read(from.resolve("weights.safetensors")), SafetensorsFile.read(from.resolve("adam.safetensors")),
+        SafetensorsFile.read(from.resolve("best.safetensors")));
   }
 
   /** The settings that must match to resume (the epoch count may grow). */
   private static String signature(TrainConfig cfg) {
     Map<String, Object> m = JSON.convertValue(cfg.hyperparameters(), new TypeReference<TreeMap<String, Object>>() {});
     m.remove("epochs");
-    // 2: Adam's moments in the engine's layout, decoder weights [out, in]
-    m.put("checkpointFormat", 2);
+    // 2: Adam's moments in the engine's layout, decoder weights [out, in]; 3: safetensors files
+    m.put("checkpointFormat", 3);
     return m.toString();
   }
 }
