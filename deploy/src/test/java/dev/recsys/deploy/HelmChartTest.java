@@ -42,19 +42,34 @@ class HelmChartTest {
   static final Path CRD = Repo.ROOT.getParent().resolve("shared/deploy/crds/flinkdeployments.flink.apache.org-v1.yml");
 
   static CrdSchema crd;
-  /** A copy of the chart in which the hooks are plain resources (helm-java's template leaves hooks out). */
-  static Path chartWithHooks;
+  private static Path chartWithHooks;
 
-  @TempDir static Path shared;
   @TempDir Path tmp;
 
   @BeforeAll
-  static void setUp() throws Exception {
+  static void loadCrd() throws Exception {
     crd = CrdSchema.load(CRD, "v1beta1");
-    chartWithHooks = shared.resolve("recsys");
-    copy(CHART, chartWithHooks);
-    Path hooks = chartWithHooks.resolve("templates/hooks.yaml");
-    Files.writeString(hooks, Files.readString(hooks).replaceAll("(?m)^\\s*helm\\.sh/hook.*\\n", ""));
+  }
+
+  /** A copy of the chart in which the hooks are plain resources (helm-java's template leaves hooks out). */
+  static synchronized Path chartWithHooks() {
+    if (chartWithHooks == null) {
+      try {
+        Path copy = Repo.ROOT.resolve("deploy/target/chart-with-hooks/recsys");
+        if (Files.exists(copy)) {
+          try (Stream<Path> old = Files.walk(copy)) {
+            old.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+          }
+        }
+        copy(CHART, copy);
+        Path hooks = copy.resolve("templates/hooks.yaml");
+        Files.writeString(hooks, Files.readString(hooks).replaceAll("(?m)^\\s*helm\\.sh/hook.*\\n", ""));
+        chartWithHooks = copy;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return chartWithHooks;
   }
 
   @Test
@@ -300,7 +315,7 @@ class HelmChartTest {
         "/tmp/train", "--publish", "--bootstrap", "k:9092", "--client-config", "/etc/recsys/kafka/client/client.properties",
         "--no-progress", "--epochs", "200");
     ShellScripts.parse(calls.get(0));
-    assertThatThrownBy(() -> template(chartWithHooks, Map.of("kafka.bootstrap", "k:9092", "bootstrapModel.enabled", "true")).call())
+    assertThatThrownBy(() -> template(chartWithHooks(), Map.of("kafka.bootstrap", "k:9092", "bootstrapModel.enabled", "true")).call())
         .hasMessageContaining("bootstrapModel.ratings");
 
     // a Job's pod template is immutable: its name follows the template, so an upgrade replaces it
@@ -396,11 +411,11 @@ class HelmChartTest {
   }
 
   static List<Map<String, Object>> renderWithHooks(Map<String, String> values) {
-    return parse(template(chartWithHooks, values).call());
+    return parse(template(chartWithHooks(), values).call());
   }
 
   static List<Map<String, Object>> renderWithHooks(Path valuesFile, Map<String, String> values) {
-    return parse(template(chartWithHooks, values).withValuesFile(valuesFile).call());
+    return parse(template(chartWithHooks(), values).withValuesFile(valuesFile).call());
   }
 
   private static List<Map<String, Object>> parse(String rendered) {
