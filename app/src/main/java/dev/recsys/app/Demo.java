@@ -63,7 +63,7 @@ public final class Demo {
 
   /** Demo settings; see {@link DemoCommand} for their meaning and defaults. */
   public record Options(
-      Path workDir, Path ratings, Path movies, String bootstrap, int liveUsers, double rate, int epochs,
+      Path workDir, Path ratings, Path movies, String bootstrap, Path clientConfig, int liveUsers, double rate, int epochs,
       int synthUsers, int synthMovies, long seed, int printEvery, PrintStream out) {}
 
   /** What happened, for the closing summary (and the tests). */
@@ -78,6 +78,8 @@ public final class Demo {
   private final Path work;
   private final AtomicBoolean stop = new AtomicBoolean();
   private final ModelRegistry registry;
+  /** Client properties for an existing Kafka (--client-config); none for the embedded broker. */
+  private Map<String, String> client = Map.of();
 
   private Demo(Options o) {
     this.o = o;
@@ -110,8 +112,10 @@ public final class Demo {
         step("starting an embedded Kafka broker (KRaft, 127.0.0.1)");
         embedded = EmbeddedKafka.start(work.resolve("kafka"), true);
         bootstrap = embedded.bootstrapServers();
+      } else {
+        client = KafkaClients.userProperties(o.clientConfig(), Map.of());
       }
-      try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
+      try (Admin admin = Admin.create(withClient(KafkaClients.admin(bootstrap)))) {
         Topics.create(admin, (short) 1);
       }
       out.println("  kafka: " + bootstrap);
@@ -151,6 +155,11 @@ public final class Demo {
     }
   }
 
+  private java.util.Properties withClient(java.util.Properties p) {
+    client.forEach(p::setProperty);
+    return p;
+  }
+
   /** The given MovieLens file, or generated ratings with real taste structure; live users held out of training. */
   private Data prepareData() throws Exception {
     Path ratings = o.ratings();
@@ -173,7 +182,7 @@ public final class Demo {
 
   private void publish(String bootstrap, Path bundle, String label) throws Exception {
     ModelRegistry.Version v = registry.publish(MODEL, bundle);
-    ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(v, "publish"));
+    ModelAnnouncer.announce(bootstrap, client, Topics.MODEL_UPDATES, ModelAnnouncer.event(v, "publish"));
     out.println("  published " + label + " -> " + v.dir());
   }
 
@@ -189,8 +198,9 @@ public final class Demo {
         .set(JobConfig.CHECKPOINT_DIR, work.resolve("checkpoints").toString())
         .set(JobConfig.CHECKPOINT_INTERVAL, Duration.ofSeconds(1))
         .set(JobConfig.METRICS_WINDOW, METRICS_WINDOW)
-        .set(JobConfig.TX_PREFIX, run)
-        .validate();
+        .set(JobConfig.TX_PREFIX, run);
+    client.forEach((k, v) -> cfg.set("kafka.client." + k, v));
+    cfg.validate();
     StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
     RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.modelMetrics(cfg),
         KafkaIO.deadLetters(cfg));
@@ -204,7 +214,7 @@ public final class Demo {
   private Summary replay(String bootstrap, Data data, CompletableFuture<Path> v2) throws Exception {
     ReplayEvents events = ReplayEvents.load(data.ratings(), data.live(), 0, true);
     step(String.format("replaying %d ratings of %d held-out users at %.0f/s; recommendations as they arrive:", events.size(), data.live().size(), o.rate()));
-    Watcher watcher = new Watcher(bootstrap, data.movies(), o.printEvery(), out);
+    Watcher watcher = new Watcher(bootstrap, client, data.movies(), o.printEvery(), out);
     Thread watch = new Thread(watcher, "demo-tail");
     watch.setDaemon(true);
     watch.start();
@@ -212,7 +222,7 @@ public final class Demo {
 
     long sent = 0;
     try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(KafkaClients.idempotentProducer(bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
+        new KafkaProducer<>(withClient(KafkaClients.idempotentProducer(bootstrap)), new ByteArraySerializer(), new ByteArraySerializer())) {
       int half = events.size() / 2;
       sent += Replayer.send(producer, Topics.RATINGS, events, 0, half, new Replayer.Pace(o.rate(), 0), i -> {}, stop::get);
       if (!stop.get()) {
@@ -234,13 +244,15 @@ public final class Demo {
     watcher.running.set(false);
     watch.join(5000);
     Thread.sleep(METRICS_WINDOW.toMillis() + 1000); // the last window's figures come out
-    return watcher.summary(sent, onlineTotals(bootstrap));
+    return watcher.summary(sent, onlineTotals(bootstrap, client));
   }
 
   /** Each version's latest live total on model-metrics: the topic read from its start to its end now. */
-  private static Map<Integer, ModelMetricsEvent.Tally> onlineTotals(String bootstrap) {
+  private static Map<Integer, ModelMetricsEvent.Tally> onlineTotals(String bootstrap, Map<String, String> client) {
     Map<Integer, ModelMetricsEvent.Tally> out = new TreeMap<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(KafkaClients.readCommittedConsumer(bootstrap, "recsys-demo-metrics"),
+    var props = KafkaClients.readCommittedConsumer(bootstrap, "recsys-demo-metrics");
+    client.forEach(props::setProperty);
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props,
         new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
       List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(Topics.MODEL_METRICS).stream()
           .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
@@ -358,8 +370,11 @@ public final class Demo {
     private final List<Integer> order = new ArrayList<>();
     private long fallbacks;
 
-    Watcher(String bootstrap, Movies movies, int printEvery, PrintStream out) {
+    private final Map<String, String> client;
+
+    Watcher(String bootstrap, Map<String, String> client, Movies movies, int printEvery, PrintStream out) {
       this.bootstrap = bootstrap;
+      this.client = client;
       this.movies = movies;
       this.printEvery = printEvery;
       this.out = out;
@@ -368,6 +383,7 @@ public final class Demo {
     @Override
     public void run() {
       var props = KafkaClients.readCommittedConsumer(bootstrap, "recsys-demo-watch-" + System.nanoTime());
+      client.forEach(props::setProperty);
       props.put("auto.offset.reset", "earliest");
       try (KafkaConsumer<String, RecommendationEvent> c =
           new KafkaConsumer<>(props, new StringDeserializer(), JsonSerde.deserializer(JsonCodec.RECOMMENDATION))) {

@@ -26,6 +26,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", description = "Use this Kafka instead of starting an embedded broker")
   String bootstrap;
 
+  @Option(names = "--client-config", paramLabel = "FILE",
+      description = "With --bootstrap: Kafka client properties for every client (security settings, e.g. sasl.jaas.config: secrets stay out of the command line)")
+  Path clientConfig;
+
   @Option(names = "--live-users", defaultValue = "150", description = "Users held out of training and replayed live (default: ${DEFAULT-VALUE})")
   int liveUsers;
 
@@ -49,7 +53,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Demo.Summary s = Demo.run(new Demo.Options(workDir, ratings, movies, bootstrap, liveUsers, rate, epochs, synthUsers, synthMovies, seed,
+    Demo.Summary s = Demo.run(new Demo.Options(workDir, ratings, movies, bootstrap, clientConfig, liveUsers, rate, epochs, synthUsers, synthMovies, seed,
         printEvery, System.out));
     return s.recommendations() > 0 ? 0 : 1;
   }

@@ -23,7 +23,7 @@ class DemoTest {
   void demoServesV1ThenV2WithoutRestart() throws Exception {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    Demo.Summary s = Demo.run(new Demo.Options(tmp.resolve("work"), null, null, null, 30, 150, 3, 600, 200, 3, 25, out));
+    Demo.Summary s = Demo.run(new Demo.Options(tmp.resolve("work"), null, null, null, null, 30, 150, 3, 600, 200, 3, 25, out));
     String log = buf.toString(StandardCharsets.UTF_8);
     assertEquals(List.of(1, 2), s.versionOrder(), log);
     assertThat(s.perVersion().get(1)).isPositive();

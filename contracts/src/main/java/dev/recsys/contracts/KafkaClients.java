@@ -3,10 +3,12 @@ package dev.recsys.contracts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.utils.Utils;
 
 /** The client settings every part of the system shares. */
@@ -40,6 +42,22 @@ public final class KafkaClients {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     return p;
+  }
+
+  /**
+   * Whether a Kafka client property holds a secret: Kafka declares it a password, or its name says
+   * secret, key, password or jaas (a PEM key in ssl.keystore.key, a JAAS line with a password).
+   * Logs show such values masked.
+   */
+  public static boolean isSecret(String property) {
+    for (ConfigDef def : new ConfigDef[] {ProducerConfig.configDef(), ConsumerConfig.configDef()}) {
+      ConfigDef.ConfigKey key = def.configKeys().get(property);
+      if (key != null && key.type == ConfigDef.Type.PASSWORD) {
+        return true;
+      }
+    }
+    String p = property.toLowerCase(Locale.ROOT);
+    return p.contains("password") || p.contains("secret") || p.contains("key") || p.contains("jaas");
   }
 
   /**

@@ -58,12 +58,27 @@ public final class Topics {
     return ALL.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException("no topic " + name));
   }
 
+  /**
+   * A topic's configs for a replication factor. With 3 replicas or more, a write needs 2 in sync
+   * ({@code min.insync.replicas=2}): an acknowledged record ({@code acks=all}, which every producer
+   * of the system uses) survives the loss of a broker, and one broker may be down without stopping
+   * writes. Fewer replicas keep the broker's default (1), so that a single broker works.
+   */
+  public static Map<String, String> configs(Spec spec, short replicationFactor) {
+    if (replicationFactor < 3) {
+      return spec.configs();
+    }
+    Map<String, String> c = new java.util.HashMap<>(spec.configs());
+    c.put("min.insync.replicas", "2");
+    return Map.copyOf(c);
+  }
+
   /** What {@link #create} did with each topic. */
   public record Outcome(String name, boolean created) {}
 
   /**
-   * Creates every topic that does not exist yet; existing topics are left as they are, so this is
-   * idempotent and safe to run against a live cluster.
+   * Creates every topic that does not exist yet, with {@link #configs}; existing topics are left
+   * as they are, so this is idempotent and safe to run against a live cluster.
    */
   public static List<Outcome> create(Admin admin, short replicationFactor)
       throws ExecutionException, InterruptedException {
@@ -74,7 +89,7 @@ public final class Topics {
         out.add(new Outcome(spec.name(), false));
         continue;
       }
-      NewTopic topic = new NewTopic(spec.name(), spec.partitions(), replicationFactor).configs(spec.configs());
+      NewTopic topic = new NewTopic(spec.name(), spec.partitions(), replicationFactor).configs(configs(spec, replicationFactor));
       try {
         admin.createTopics(List.of(topic)).all().get();
         out.add(new Outcome(spec.name(), true));

@@ -8,6 +8,7 @@ import dev.recsys.job.JobConfig;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -97,13 +98,60 @@ class ComposeFileTest {
 
   @Test
   @SuppressWarnings("unchecked")
-  void flinkProcessesFindTheJobManagerAndRunDjlOffline() {
+  void flinkPropertiesSurviveTheEntryPointsParsing() {
     for (String flink : List.of("jobmanager", "taskmanager")) {
-      Map<String, Object> props = new Yaml().load(new StringReader((String) env(flink).get("FLINK_PROPERTIES")));
-      assertThat(props.get("jobmanager.rpc.address")).isEqualTo("jobmanager").matches(services::containsKey);
-      assertThat((String) props.get("env.java.opts.all")).contains("-Dai.djl.offline=true");
-      assertThat(props.get("state.backend.type")).isEqualTo("rocksdb");
+      String block = (String) env(flink).get("FLINK_PROPERTIES");
+      // what the YAML says, and what flink-docker's entry point makes of it, must be the same
+      Map<String, String> meant = new LinkedHashMap<>();
+      ((Map<String, Object>) new Yaml().load(new StringReader(block))).forEach((k, v) -> meant.put(k, String.valueOf(v)));
+      assertThat(entryPointProperties(block, Map.of())).as(flink).isEqualTo(meant);
+      // unquoted expansions in the entry point would also glob
+      assertThat(block).as(flink).doesNotContainPattern("[*?\\[]");
+      assertThat(meant.get("jobmanager.rpc.address")).isEqualTo("jobmanager").matches(services::containsKey);
+      assertThat(meant.get("state.backend.type")).isEqualTo("rocksdb");
+      assertThat(meant).containsEntry("env.java.opts.taskmanager", "-XX:MaxGCPauseMillis=20");
     }
+    // the parsing is the entry point's: it turns a comment into a key and joins JVM flags into one
+    assertThat(entryPointProperties("# off-heap: budget it\nenv.java.opts.all: -Da=1 -Db=2\n\nx: $HOME/y\n", Map.of("HOME", "/h")))
+        .containsExactly(Map.entry("#off-heap", "budgetit"), Map.entry("env.java.opts.all", "-Da=1-Db=2"), Map.entry("x", "/h/y"));
+  }
+
+  /**
+   * FLINK_PROPERTIES as flink-docker 2.2's docker-entrypoint.sh (process_flink_properties) applies
+   * it: split into lines, every whitespace character of a line deleted ({@code tr -d
+   * '[:space:]'}, FLINK-38587), empty lines skipped, the key up to the first colon and the value
+   * after it ({@code IFS=':' read -r key value}), and the value through {@code envsubst}.
+   */
+  static Map<String, String> entryPointProperties(String block, Map<String, String> environment) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String line : block.split("\n")) {
+      String prop = line.replaceAll("[ \\t\\n\\x0B\\f\\r]", "");
+      if (prop.isEmpty()) {
+        continue;
+      }
+      int colon = prop.indexOf(':');
+      String key = colon < 0 ? prop : prop.substring(0, colon);
+      String value = colon < 0 ? "" : prop.substring(colon + 1);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\{?([A-Za-z_][A-Za-z0-9_]*)}?").matcher(value);
+      value = m.replaceAll(r -> java.util.regex.Matcher.quoteReplacement(environment.getOrDefault(r.group(1), "")));
+      out.put(key, value);
+    }
+    return out;
+  }
+
+  @Test
+  void imagesBuiltHereArePinnedToAmd64AndTheJobDoesNotWaitForTraining() {
+    services.forEach((name, s) -> {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> svc = (Map<String, Object>) s;
+      if (svc.containsKey("build")) {
+        assertThat(svc.get("platform")).as(name).isEqualTo("linux/amd64");
+      }
+    });
+    // the job starts once the topics exist and serves the first model when model-init announces it
+    @SuppressWarnings("unchecked")
+    Map<String, Object> dependsOn = (Map<String, Object>) service("jobmanager").get("depends_on");
+    assertThat(dependsOn).containsOnlyKeys("topics");
   }
 
   @Test

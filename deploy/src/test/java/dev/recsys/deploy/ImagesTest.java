@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -44,6 +45,76 @@ class ImagesTest {
     // the base image ends as USER flink and its entry point does not drop privileges
     assertThat(users).containsExactly("USER root", "USER flink");
     assertThat(flinkStage.indexOf("USER root")).isLessThan(indexOfFirst(flinkStage, "COPY ")).isLessThan(indexOfFirst(flinkStage, "RUN "));
+  }
+
+  @Test
+  void imagesRunAsTheNonRootUserThePodsRunAsAndAreAmd64() throws Exception {
+    assertThat(Repo.imageUid()).isEqualTo(Repo.FLINK_IMAGE_UID);
+    List<String> cli = Repo.dockerfileStage("recsys");
+    assertThat(cli.stream().filter(l -> l.startsWith("USER ")).toList()).containsExactly("USER recsys");
+    assertThat(String.join("\n", cli)).contains("useradd --system --uid " + Repo.FLINK_IMAGE_UID + " --gid recsys")
+        .contains("groupadd --system --gid " + Repo.FLINK_IMAGE_UID + " recsys")
+        .containsPattern("chown recsys:recsys /registry \\S+ /work"); // the volumes it writes
+    // libtorch is x86-64: the runtime images are pinned to it; the Java build runs natively
+    List<String> froms = Files.readAllLines(Repo.ROOT.resolve("Dockerfile")).stream().filter(l -> l.startsWith("FROM ")).toList();
+    assertThat(froms).hasSize(3);
+    assertThat(froms.get(0)).startsWith("FROM --platform=$BUILDPLATFORM ").endsWith(" AS build");
+    assertThat(froms.subList(1, 3)).allMatch(l -> l.startsWith("FROM --platform=linux/amd64 "));
+    assertThat(matches("flink-job/target/flink-lib/pytorch-native-cpu-*-linux-x86_64.jar")).hasSize(1);
+  }
+
+  @Test
+  void libtorchIsUnpackedAtImageBuildTimeSoAStartWritesNothing() throws Exception {
+    for (String stage : List.of("recsys", "flink")) {
+      List<String> lines = Repo.dockerfileStage(stage);
+      int unpack = indexOfFirst(lines, "RUN java -cp ");
+      assertThat(lines.get(unpack)).as(stage).endsWith(" dev.recsys.model.DjlRuntime");
+      // as the user the containers run as, after DJL_CACHE_DIR is set
+      assertThat(lines.subList(0, unpack).stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b)).as(stage)
+          .hasValueSatisfying(u -> assertThat(u).isNotEqualTo("USER root"));
+      assertThat(String.join("\n", lines.subList(0, unpack))).as(stage).contains("DJL_CACHE_DIR=").contains("DJL_OFFLINE=true");
+    }
+    // the Flink image's classpath: lib/ (DJL; slf4j comes with Flink's own jars) and the job jar
+    String slf4j = java.util.Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(e -> Path.of(e).getFileName().toString().startsWith("slf4j-api-")).findFirst().orElseThrow();
+    String classpath = Repo.ROOT.resolve("flink-job/target/flink-lib") + "/*" + File.pathSeparator
+        + matches("flink-job/target/recsys-flink-job-*-cluster.jar").get(0) + File.pathSeparator + slf4j;
+    Path cache = tmp.resolve("djl-cache");
+    String first = unpack(classpath, cache);
+    assertThat(first).contains("PyTorch 2.7.1 ready in " + cache.resolve("pytorch"));
+    Map<Path, String> unpacked = snapshot(cache);
+    assertThat(unpacked.keySet()).anyMatch(f -> f.getFileName().toString().startsWith("libtorch"));
+    // a second start (as every task manager's) finds it and changes nothing in the cache
+    unpack(classpath, cache);
+    assertThat(snapshot(cache)).isEqualTo(unpacked);
+    // nothing mounts a cache over the unpacked one any more
+    assertThat(Files.readString(Repo.ROOT.resolve("docker-compose.yml"))).doesNotContain("djl-cache");
+    assertThat(Files.readString(Repo.ROOT.resolve("helm/recsys/templates/flinkdeployment.yaml"))).doesNotContain("djl-cache");
+  }
+
+  private static String unpack(String classpath, Path cache) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp", classpath,
+        "dev.recsys.model.DjlRuntime").redirectErrorStream(true);
+    pb.environment().put("DJL_CACHE_DIR", cache.toString());
+    pb.environment().put("DJL_OFFLINE", "true");
+    pb.environment().remove("ENGINE_CACHE_DIR");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
+  }
+
+  /** Every file under dir with its size and modification time. */
+  private static Map<Path, String> snapshot(Path dir) throws Exception {
+    Map<Path, String> out = new java.util.TreeMap<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.toList()) {
+        out.put(dir.relativize(f), Files.isDirectory(f) ? "dir " + Files.getLastModifiedTime(f)
+            : Files.size(f) + " " + Files.getLastModifiedTime(f));
+      }
+    }
+    return out;
   }
 
   private static int indexOfFirst(List<String> lines, String prefix) {

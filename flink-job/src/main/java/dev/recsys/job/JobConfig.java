@@ -1,5 +1,6 @@
 package dev.recsys.job;
 
+import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.Topics;
 import java.io.IOException;
 import java.io.Reader;
@@ -15,12 +16,10 @@ import java.util.Properties;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.description.HtmlFormatter;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.CheckpointingMode;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Every setting of the streaming job as a typed Flink {@link ConfigOption}, with its default and
@@ -130,7 +129,8 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("restart.attempts").intType().defaultValue(10)
           .withDescription("Restarts (with exponential backoff) before the job fails; the count resets after an hour without one");
   public static final ConfigOption<Integer> PARALLELISM =
-      ConfigOptions.key("parallelism").intType().defaultValue(1).withDescription("Parallelism of the job");
+      ConfigOptions.key("parallelism").intType().defaultValue(1)
+          .withDescription("Parallelism of the job (default: the cluster's parallelism.default, which the operator sets from job.parallelism, else 1)");
   public static final ConfigOption<Duration> BUFFER_TIMEOUT =
       ConfigOptions.key("network.buffer-timeout").durationType().defaultValue(Duration.ofMillis(5))
           .withDescription("Flush network buffers between tasks at least this often (Flink's default 100 ms adds latency)");
@@ -159,10 +159,14 @@ public final class JobConfig implements Serializable {
 
   /**
    * This job's settings out of a Flink configuration (the cluster's, with {@code -D} properties):
-   * its own keys and {@code kafka.client.*}; Flink's own keys stay where they are.
+   * its own keys and {@code kafka.client.*}; Flink's own keys stay where they are, except that
+   * the cluster's {@code parallelism.default} is the job's parallelism unless {@code parallelism}
+   * is set (the operator writes job.parallelism there, and a {@code parallelism} key next to it
+   * would be an overlapping key, which the operator refuses for Flink 2).
    */
   public static JobConfig from(Configuration flink) {
     JobConfig c = new JobConfig();
+    flink.getOptional(CoreOptions.DEFAULT_PARALLELISM).ifPresent(p -> c.set(PARALLELISM, p));
     flink.toMap().forEach((k, v) -> {
       if (isSetting(k)) {
         c.set(k, v);
@@ -313,27 +317,12 @@ public final class JobConfig implements Serializable {
     OPTIONS.forEach(o -> m.put(o.key(), String.valueOf(conf.get(o))));
     m.put(GROUP.key(), group());
     m.put(TX_PREFIX.key(), transactionalIdPrefix());
-    flinkProperties.forEach((k, v) -> m.put(k, isSecret(k) ? "***" : v));
+    flinkProperties.forEach((k, v) -> m.put(k, KafkaClients.isSecret(k) ? "***" : v));
     conf.toMap().entrySet().stream().filter(e -> e.getKey().startsWith(CLIENT_PREFIX)).sorted(Map.Entry.comparingByKey()).forEach(e -> {
       String property = e.getKey().substring(CLIENT_PREFIX.length());
-      m.put(e.getKey(), isSecret(property) ? "***" : e.getValue());
+      m.put(e.getKey(), KafkaClients.isSecret(property) ? "***" : e.getValue());
     });
     return m;
-  }
-
-  /**
-   * Whether a Kafka client property holds a secret: Kafka declares it a password, or its name says
-   * secret, key, password or jaas (a PEM key in ssl.keystore.key, a JAAS line with a password).
-   */
-  static boolean isSecret(String property) {
-    for (ConfigDef def : new ConfigDef[] {ProducerConfig.configDef(), ConsumerConfig.configDef()}) {
-      ConfigDef.ConfigKey key = def.configKeys().get(property);
-      if (key != null && key.type == ConfigDef.Type.PASSWORD) {
-        return true;
-      }
-    }
-    String p = property.toLowerCase(Locale.ROOT);
-    return p.contains("password") || p.contains("secret") || p.contains("key") || p.contains("jaas");
   }
 
   /** The settings table for --help. */

@@ -98,6 +98,11 @@ class ClusterJarIT {
         "taskmanager.memory.jvm-overhead.min: 192m",
         "taskmanager.memory.jvm-overhead.max: 192m",
         "parallelism.default: 1",
+        // job settings in the cluster's configuration, as the chart puts them in the operator's
+        // flinkConfiguration: the job reads them from there (top-k 10 shows in every list)
+        "batch.size: 8",
+        "scoring.top-k: 10",
+        "checkpoint.interval: 1 s",
         ""));
     Files.writeString(conf.resolve("log4j.properties"), String.join("\n",
         "rootLogger.level = INFO",
@@ -126,11 +131,8 @@ class ClusterJarIT {
           "--set", "topic.recommendations=" + out,
           "--set", "kafka.group=cluster-" + out,
           "--set", "job.name=cluster-" + out,
-          "--set", "kafka.starting-offsets=earliest",
           "--set", "sink.transactional-id-prefix=cluster-" + out + "-" + UUID.randomUUID(),
-          "--set", "checkpoint.interval=1 s",
-          "--set", "batch.size=8",
-          "--set", "scoring.top-k=10");
+          "--set", "kafka.starting-offsets=earliest");
     }
 
     List<RatingEvent> ratings = new ArrayList<>();

@@ -44,6 +44,14 @@ class JobConfigTest {
   }
 
   @Test
+  void parallelismFollowsTheClustersDefaultUnlessTheJobSetsItsOwn() {
+    assertEquals(1, JobConfig.from(new Configuration()).get(JobConfig.PARALLELISM));
+    // the operator writes the FlinkDeployment's job.parallelism as parallelism.default
+    assertEquals(4, JobConfig.from(Configuration.fromMap(Map.of("parallelism.default", "4"))).get(JobConfig.PARALLELISM));
+    assertEquals(3, JobConfig.from(Configuration.fromMap(Map.of("parallelism.default", "4", "parallelism", "3"))).get(JobConfig.PARALLELISM));
+  }
+
+  @Test
   void refusesUnknownKeysBadValuesAndMisspelledEnums() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.defaults().set("batch.sise", "3"));
     assertThat(e.getMessage()).contains("batch.sise");

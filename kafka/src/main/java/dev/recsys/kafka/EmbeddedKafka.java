@@ -35,14 +35,29 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final String bootstrap;
+  private final String saslBootstrap;
   private final Path dataDir;
   private final boolean deleteOnClose;
 
-  private EmbeddedKafka(KafkaRaftServer server, String bootstrap, Path dataDir, boolean deleteOnClose) {
+  private EmbeddedKafka(KafkaRaftServer server, String bootstrap, String saslBootstrap, Path dataDir, boolean deleteOnClose) {
     this.server = server;
     this.bootstrap = bootstrap;
+    this.saslBootstrap = saslBootstrap;
     this.dataDir = dataDir;
     this.deleteOnClose = deleteOnClose;
+  }
+
+  /**
+   * Starts a broker on a temporary directory with a second listener that takes SASL/PLAIN
+   * (unencrypted) for one user: clients of a secured cluster, their credentials and where those
+   * end up can be tested for real. The plaintext listener stays for the test's own clients.
+   */
+  public static EmbeddedKafka startWithSaslUser(String user, String password) {
+    try {
+      return start(Files.createTempDirectory("recsys-kafka-"), true, 0, new String[] {user, password});
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts a broker on a temporary directory that is deleted on close. */
@@ -70,19 +85,30 @@ public final class EmbeddedKafka implements AutoCloseable {
    * as it is, with its topics, committed offsets and transactions.
    */
   public static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int brokerPort) {
+    return start(dataDir, deleteOnClose, brokerPort, null);
+  }
+
+  private static EmbeddedKafka start(Path dataDir, boolean deleteOnClose, int brokerPort, String[] saslUser) {
     if (brokerPort == 0) {
       brokerPort = freePort();
     }
     int controllerPort = freePort();
+    int saslPort = saslUser == null ? 0 : freePort();
     Path logDir = dataDir.resolve("kraft-logs");
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    String sasl = saslUser == null ? "" : ",SASL://127.0.0.1:" + saslPort;
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort + sasl);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + sasl);
     p.put("controller.listener.names", "CONTROLLER");
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + (saslUser == null ? "" : ",SASL:SASL_PLAINTEXT"));
+    if (saslUser != null) {
+      p.put("sasl.enabled.mechanisms", "PLAIN");
+      p.put("listener.name.sasl.plain.sasl.jaas.config",
+          "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + saslUser[0] + "=\"" + saslUser[1] + "\";");
+    }
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("log.dirs", logDir.toString());
     p.put("auto.create.topics.enable", "false");
@@ -115,7 +141,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
     server.startup();
-    EmbeddedKafka kafka = new EmbeddedKafka(server, "127.0.0.1:" + brokerPort, dataDir, deleteOnClose);
+    EmbeddedKafka kafka = new EmbeddedKafka(server, "127.0.0.1:" + brokerPort, saslUser == null ? null : "127.0.0.1:" + saslPort, dataDir,
+        deleteOnClose);
     kafka.awaitReady(Duration.ofSeconds(60));
     return kafka;
   }
@@ -135,6 +162,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   public String bootstrapServers() {
     return bootstrap;
+  }
+
+  /** The SASL/PLAIN listener of {@link #startWithSaslUser}; null without one. */
+  public String saslBootstrapServers() {
+    return saslBootstrap;
   }
 
   public Path dataDir() {

@@ -59,6 +59,17 @@ public final class DjlRuntime {
   }
 
   /**
+   * Loads the PyTorch engine once and exits: unpacks libtorch from the {@code pytorch-native-cpu}
+   * jar into {@code DJL_CACHE_DIR}. The images run this at build time, so that their JVMs start
+   * without unpacking it (or a writable cache).
+   */
+  public static void main(String[] args) {
+    configure();
+    Engine engine = Engine.getEngine("PyTorch");
+    System.out.println("PyTorch " + engine.getVersion() + " ready in " + ai.djl.util.Utils.getEngineCacheDir("pytorch"));
+  }
+
+  /**
    * Turns off autograd recording on the calling thread. PyTorch's grad mode is per thread and on by
    * default; DJL switches it off only on the thread that started the engine. Off the training
    * step, recording wastes memory and time, and in-place parameter updates fail.
