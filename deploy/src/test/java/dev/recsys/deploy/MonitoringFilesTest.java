@@ -115,7 +115,7 @@ class MonitoringFilesTest {
     }
     assertThat(registered).contains("eventsIn", "eventToEmitMillis", "modelVersion"); // the scan finds them
     TreeSet<String> shown = new TreeSet<>();
-    MonitoringFiles.dashboardQueries().forEach(q -> MonitoringFiles.metrics(q.expr()).forEach(name -> shown.add(name.replaceAll("^flink_taskmanager_job_task_operator_", ""))));
+    MonitoringFiles.dashboardQueries().forEach(q -> MonitoringFiles.metrics(q.expr()).forEach(name -> shown.add(name.replaceAll("^flink_taskmanager_job_task_operator_(model_role_version_)?", ""))));
     assertThat(shown).containsAll(registered);
   }
 
@@ -244,7 +244,7 @@ class MonitoringFilesTest {
   @Test
   @SuppressWarnings("unchecked")
   void thePodMonitorScrapesThePortTheReporterListensOn() {
-    List<Map<String, Object>> docs = render(Map.of("metrics.podMonitor", "true"));
+    List<Map<String, Object>> docs = render(Map.of("metrics.podMonitor.enabled", "true"));
     Map<String, Object> spec = HelmChartTest.map(HelmChartTest.only(docs, "FlinkDeployment"), "spec");
     Object reporterPort = HelmChartTest.map(spec, "flinkConfiguration").get("metrics.reporter.prom.port");
     List<Map<String, Object>> containers = (List<Map<String, Object>>) HelmChartTest.map(HelmChartTest.map(spec, "podTemplate"), "spec").get("containers");
