@@ -41,6 +41,7 @@ import picocli.CommandLine.ScopeType;
       SynthCommand.class,
       DownloadCommand.class,
       SummarizeCommand.class,
+      OnlineEvalCommand.class,
       BenchCommand.class,
     })
 public final class RecsysCli implements Runnable {
