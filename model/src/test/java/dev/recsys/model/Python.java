@@ -53,14 +53,14 @@ public final class Python {
     List<String> cmd = new ArrayList<>(List.of("python3", file.toString()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).start();
+    CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
     CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(2, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("python3 " + script + " did not finish");
     }
     assertEquals(0, p.exitValue(), () -> "python3 " + script + " failed: " + new String(err.join(), StandardCharsets.UTF_8));
-    return out;
+    return new String(out.join(), StandardCharsets.UTF_8);
   }
 
   private static byte[] readAll(InputStream in) {

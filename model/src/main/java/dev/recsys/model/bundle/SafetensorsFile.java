@@ -43,6 +43,10 @@ import java.util.Set;
  * duplicate keys, every tensor must be {@code F32} (the only dtype the model uses) with a shape
  * whose size its byte range holds, and the ranges must tile the data exactly, with no gap, overlap
  * or trailing bytes. Anything else is a {@link BundleException} naming the file and the tensor.
+ *
+ * <p>DJL's {@code NDList} reads and writes this format too, but its decoder allocates whatever a
+ * header declares, checks neither dtypes nor the tiling, and both ends need an engine and native
+ * memory; the tests use it as a second reader.
  */
 public final class SafetensorsFile {
 

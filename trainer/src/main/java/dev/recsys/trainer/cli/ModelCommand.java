@@ -64,9 +64,8 @@ public final class ModelCommand implements Callable<Integer> {
       name = "import",
       mixinStandardHelpOptions = true,
       description = {
-        "Make a Mult-VAE or Mult-DAE trained in PyTorch into a bundle: reads its state dict saved as safetensors",
-        "(safetensors.torch.save_file(model.state_dict(), FILE)), names its tensors by the layer mapping, infers and",
-        "verifies the architecture from the shapes, and writes a bundle that model publish accepts."
+        "Make a Mult-VAE or Mult-DAE trained in PyTorch into a bundle that model publish accepts.",
+        "Reads its state dict saved as safetensors (safetensors.torch.save_file(model.state_dict(), FILE)), names its tensors by the layer mapping, and infers and verifies the architecture from their shapes."
       })
   static final class Import implements Callable<Integer> {
     @Parameters(paramLabel = "STATE_DICT", description = "The PyTorch state dict, as safetensors (F32)")

@@ -96,7 +96,7 @@ public record LayerMapping(String description, Map<String, String> bundleToState
           map.put((part == 0 ? "enc" : "dec") + k + ".bias", layer + ".bias");
         }
       }
-      return new LayerMapping("default Mult-VAE names: q_layers.k -> enck, p_layers.k -> deck", map);
+      return new LayerMapping("default names: q_layers.k -> enck, p_layers.k -> deck", map);
     }
     int count = top[2] + 1;
     if (count == 0) {
@@ -114,7 +114,7 @@ public record LayerMapping(String description, Map<String, String> bundleToState
       map.put(parameter + ".weight", "layers." + k + ".weight");
       map.put(parameter + ".bias", "layers." + k + ".bias");
     }
-    return new LayerMapping("default Mult-DAE names: layers.k -> enck for k < " + count / 2 + ", then dec(k-" + count / 2 + ")", map);
+    return new LayerMapping("default names: layers.k -> enck for k < " + count / 2 + ", then dec(k-" + count / 2 + ")", map);
   }
 
   /**

@@ -119,7 +119,7 @@ class StateDictImportTest {
     Path registry = tmp.resolve("registry");
     String printed = run("import", state.toString(), "--items", itemsFile().toString(), "--out", out.toString(),
         "--publish", "--registry", registry.toString(), "--name", "ml");
-    assertThat(printed).contains("imported vae [40, 10, 4] -> [4, 10, 40] (default Mult-VAE names: q_layers.k -> enck, p_layers.k -> deck)")
+    assertThat(printed).contains("imported vae [40, 10, 4] -> [4, 10, 40] (default names: q_layers.k -> enck, p_layers.k -> deck)")
         .contains("published ml v1");
 
     ModelBundle bundle = ModelBundle.load(out);
@@ -208,7 +208,7 @@ class StateDictImportTest {
     w.remove("q_layers.1.bias");
     assertThat(refused(stateDict("missing", w), null, null).getMessage()).isEqualTo(
         "state dict " + tmp.resolve("missing.safetensors") + " has no tensor q_layers.1.bias (bundle parameter enc1.bias,"
-            + " default Mult-VAE names: q_layers.k -> enck, p_layers.k -> deck)");
+            + " default names: q_layers.k -> enck, p_layers.k -> deck)");
 
     w = torchStyle(RandomBundle.weights(VAE, 2));
     w.remove("p_layers.0.weight");
@@ -216,17 +216,17 @@ class StateDictImportTest {
     w.remove("p_layers.1.weight");
     w.remove("p_layers.1.bias");
     assertThat(refused(stateDict("nodecoder", w), null, null).getMessage()).endsWith(" has no tensor p_layers.0.weight"
-        + " (bundle parameter dec0.weight, default Mult-VAE names: q_layers.k -> enck, p_layers.k -> deck)");
+        + " (bundle parameter dec0.weight, default names: q_layers.k -> enck, p_layers.k -> deck)");
 
     w = torchStyle(RandomBundle.weights(VAE, 2));
     w.put("p_layers.2.weight", new Tensor(new long[] {ITEMS, ITEMS}, new float[ITEMS * ITEMS]));
     assertThat(refused(stateDict("extra-layer", w), null, null).getMessage())
-        .endsWith(" has no tensor p_layers.2.bias (bundle parameter dec2.bias, default Mult-VAE names: q_layers.k -> enck, p_layers.k -> deck)");
+        .endsWith(" has no tensor p_layers.2.bias (bundle parameter dec2.bias, default names: q_layers.k -> enck, p_layers.k -> deck)");
 
     w = torchStyle(RandomBundle.weights(VAE, 2));
     w.put("item_bias", new Tensor(new long[] {ITEMS}, new float[ITEMS]));
     assertThat(refused(stateDict("unknown", w), null, null).getMessage()).endsWith(
-        ": tensor item_bias is not in the mapping (default Mult-VAE names: q_layers.k -> enck, p_layers.k -> deck); a Mult-VAE or"
+        ": tensor item_bias is not in the mapping (default names: q_layers.k -> enck, p_layers.k -> deck); a Mult-VAE or"
             + " Mult-DAE has only its linear layers' weights and biases");
 
     Map<String, Tensor> other = Map.of("encoder.weight", new Tensor(new long[] {2, 2}, new float[4]));
@@ -236,6 +236,12 @@ class StateDictImportTest {
 
   @Test
   void whatTheShapesSayMustMatchTheModelTypeTheItemsAndFiniteValues() throws Exception {
+    // the shapes, not the names, tell a DAE from a VAE
+    Architecture dae = new Architecture(ModelType.DAE, ITEMS, new int[] {6}, 3);
+    Path daeState = stateDict("dae-in-vae-names", torchStyle(RandomBundle.weights(dae, 3)));
+    assertEquals(dae, StateDictImport.convert(daeState, SafetensorsFile.read(daeState),
+        LayerMapping.defaultFor(daeState, SafetensorsFile.read(daeState).keySet()), null).architecture());
+
     Path state = stateDict("vae", torchStyle(RandomBundle.weights(VAE, 3)));
     assertThat(refused(state, null, ModelType.DAE).getMessage())
         .endsWith(": --model dae, but its shapes are those of a Mult-VAE: vae [40, 10, 4] -> [4, 10, 40]");
