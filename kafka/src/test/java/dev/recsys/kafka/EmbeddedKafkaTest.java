@@ -85,12 +85,31 @@ class EmbeddedKafkaTest {
       List<Topics.Outcome> second = Topics.create(admin, (short) 1);
       assertTrue(second.stream().noneMatch(Topics.Outcome::created), second.toString());
       assertEquals(Topics.ALL.size(), second.size());
-      var desc = admin.describeTopics(List.of(Topics.MODEL_UPDATES, Topics.RATINGS)).allTopicNames().get();
+      var desc = describeOnceServed(admin, List.of(Topics.MODEL_UPDATES, Topics.RATINGS));
       assertEquals(1, desc.get(Topics.MODEL_UPDATES).partitions().size());
       assertEquals(4, desc.get(Topics.RATINGS).partitions().size());
       ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, Topics.MODEL_UPDATES);
       Config cfg = admin.describeConfigs(List.of(res)).all().get().get(res);
       assertEquals("compact", cfg.get("cleanup.policy").value());
+    }
+  }
+
+  /**
+   * Topic descriptions once the broker serves the topics: a creation completes at the controller,
+   * and the broker may learn of the new partitions a moment later.
+   */
+  private static Map<String, org.apache.kafka.clients.admin.TopicDescription> describeOnceServed(Admin admin, List<String> topics)
+      throws Exception {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        return admin.describeTopics(topics).allTopicNames().get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 
