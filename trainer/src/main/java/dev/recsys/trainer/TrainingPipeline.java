@@ -185,6 +185,9 @@ public final class TrainingPipeline {
     metrics.put("test.ndcg@100", trained.test().ndcg100());
     metrics.put("test.recall@20", trained.test().recall20());
     metrics.put("test.recall@50", trained.test().recall50());
+    metrics.put("test.heldOutRecall@10", trained.test().heldOutRecall10());
+    metrics.put("test.heldOutRecall@20", trained.test().heldOutRecall20());
+    metrics.put("test.heldOutRecall@100", trained.test().heldOutRecall100());
     metrics.put("validation.ndcg@100", trained.validation().ndcg100());
     Map<String, Object> hyperParameters = JSON.convertValue(cfg.hyperparameters(), new TypeReference<LinkedHashMap<String, Object>>() {});
     BundleManifest manifest =

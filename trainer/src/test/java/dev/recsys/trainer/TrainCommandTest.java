@@ -39,7 +39,7 @@ class TrainCommandTest {
     assertEquals(0, code);
     JsonNode r = new ObjectMapper().readTree(out.resolve("report.json").toFile());
     assertEquals("dae", r.get("model").asText());
-    for (String m : new String[] {"ndcg@100", "recall@20", "recall@50"}) {
+    for (String m : new String[] {"ndcg@100", "recall@20", "recall@50", "heldOutRecall@10", "heldOutRecall@20", "heldOutRecall@100"}) {
       double v = r.get("test").get(m).asDouble();
       assertTrue(v > 0 && v <= 1, m + "=" + v);
       assertTrue(r.get("baselines").get("popularity").get(m).asDouble() > 0);
@@ -54,6 +54,9 @@ class TrainCommandTest {
     assertTrue(Files.readString(out.resolve("report.md")).contains("| EASE"));
     ModelBundle published = ModelBundle.load(tmp.resolve("reg/ml/v1"));
     assertEquals(r.get("test").get("ndcg@100").asDouble(), published.manifest().metrics().get("test.ndcg@100"), 1e-12);
+    assertEquals(r.get("test").get("heldOutRecall@20").asDouble(), published.manifest().metrics().get("test.heldOutRecall@20"), 1e-12);
+    // a share of all the held-out items can only be smaller than the paper's share of min(K, held-out)
+    assertTrue(r.get("test").get("heldOutRecall@20").asDouble() <= r.get("test").get("recall@20").asDouble());
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.recsys.trainer.cli;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.trainer.report.TrainingReport;
 import java.nio.file.Path;
@@ -23,7 +24,8 @@ public final class SummarizeCommand implements Callable<Integer> {
   @Parameters(paramLabel = "REPORT", arity = "1..*", description = "report.json files or the directories holding them")
   List<Path> reports;
 
-  private static final List<ToDoubleFunction<Metrics>> METRICS = List.of(Metrics::ndcg100, Metrics::recall20, Metrics::recall50);
+  private static final List<ToDoubleFunction<Metrics>> METRICS =
+      List.of(Metrics::ndcg100, Metrics::recall20, Metrics::recall50, Metrics::heldOutRecall20, Metrics::heldOutRecall100);
 
   @Override
   public Integer call() throws Exception {
@@ -33,7 +35,13 @@ public final class SummarizeCommand implements Callable<Integer> {
     Set<String> splitsSeen = new HashSet<>();
     for (Path p : reports) {
       Path file = p.toFile().isDirectory() ? p.resolve("report.json") : p;
-      TrainingReport r = json.readValue(file.toFile(), TrainingReport.class);
+      TrainingReport r;
+      try {
+        r = json.readValue(file.toFile(), TrainingReport.class);
+      } catch (MismatchedInputException e) {
+        // for example a report from before heldOutRecall@K: training again writes a complete one
+        throw new IllegalArgumentException(file + ": not a complete report.json: " + e.getOriginalMessage(), e);
+      }
       byModel.computeIfAbsent("Mult-" + r.model().toUpperCase(), k -> new ArrayList<>()).add(r.test());
       // runs on the same split share their baselines: count those once per split
       if (splitsSeen.add(r.data().fingerprint())) {
@@ -43,8 +51,8 @@ public final class SummarizeCommand implements Callable<Integer> {
         }
       }
     }
-    System.out.println("| model | runs | NDCG@100 | Recall@20 | Recall@50 |");
-    System.out.println("|---|---|---|---|---|");
+    System.out.println("| model | runs | NDCG@100 | Recall@20 | Recall@50 | heldOutRecall@20 | heldOutRecall@100 |");
+    System.out.println("|---|---|---|---|---|---|---|");
     for (Map.Entry<String, List<Metrics>> e : byModel.entrySet()) {
       StringBuilder row = new StringBuilder("| " + e.getKey() + " | " + e.getValue().size());
       for (ToDoubleFunction<Metrics> m : METRICS) {

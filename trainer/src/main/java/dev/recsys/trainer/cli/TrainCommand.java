@@ -110,7 +110,8 @@ public final class TrainCommand implements Callable<Integer> {
                 input.ratings, input.split, Preprocessor.Options.paper(heldOut, splitSeed), skipBadRows, cfg, dev,
                 out, noEase ? List.of() : easeLambdas, new ConsoleProgress(epochs, !noProgress, System.out)));
     Metrics t = r.report().test();
-    System.out.printf("test NDCG@100 %.4f  Recall@20 %.4f  Recall@50 %.4f  (%d users)%n", t.ndcg100(), t.recall20(), t.recall50(), t.users());
+    System.out.printf("test NDCG@100 %.4f  Recall@20 %.4f  Recall@50 %.4f  heldOutRecall@20 %.4f  heldOutRecall@100 %.4f  (%d users)%n",
+        t.ndcg100(), t.recall20(), t.recall50(), t.heldOutRecall20(), t.heldOutRecall100(), t.users());
     System.out.println("report: " + out.resolve("report.md"));
     System.out.println("bundle: " + r.bundle());
     if (publish) {

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Scores fold-in rows with any model, excludes the fold-in items, ranks the rest and averages the
- * paper's metrics over users with held-out items. The same code evaluates Mult-VAE, Mult-DAE and
+ * paper's metrics, and heldOutRecall@10/20/100, over users with held-out items. The same code evaluates Mult-VAE, Mult-DAE and
  * the baselines.
  */
 public final class Evaluator {
@@ -26,6 +26,9 @@ public final class Evaluator {
     double ndcg = 0;
     double r20 = 0;
     double r50 = 0;
+    double h10 = 0;
+    double h20 = 0;
+    double h100 = 0;
     int users = 0;
     BitSet target = new BitSet(items);
     for (int start = 0; start < foldIn.rows(); start += batchSize) {
@@ -55,9 +58,15 @@ public final class Evaluator {
         ndcg += RankingMetrics.ndcg(ranked, target::get, te.length, 100);
         r20 += RankingMetrics.recall(ranked, target::get, te.length, 20);
         r50 += RankingMetrics.recall(ranked, target::get, te.length, 50);
+        h10 += RankingMetrics.heldOutRecall(ranked, target::get, te.length, 10);
+        h20 += RankingMetrics.heldOutRecall(ranked, target::get, te.length, 20);
+        h100 += RankingMetrics.heldOutRecall(ranked, target::get, te.length, 100);
         users++;
       }
     }
-    return users == 0 ? new Metrics(0, 0, 0, 0) : new Metrics(ndcg / users, r20 / users, r50 / users, users);
+    if (users == 0) {
+      return new Metrics(0, 0, 0, 0, 0, 0, 0);
+    }
+    return new Metrics(ndcg / users, r20 / users, r50 / users, h10 / users, h20 / users, h100 / users, users);
   }
 }
