@@ -23,6 +23,7 @@ import dev.recsys.model.movielens.SyntheticMovieLens;
 import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.trainer.TrainingPipeline;
 import dev.recsys.trainer.data.Preprocessor;
+import dev.recsys.trainer.online.MetricsTopic;
 import dev.recsys.trainer.registry.ModelAnnouncer;
 import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
@@ -247,28 +248,14 @@ public final class Demo {
     return watcher.summary(sent, onlineTotals(bootstrap, client));
   }
 
-  /** Each version's latest live total on model-metrics: the topic read from its start to its end now. */
+  /** Each version's latest live total on model-metrics (the topic read from its start to its end now). */
   private static Map<Integer, ModelMetricsEvent.Tally> onlineTotals(String bootstrap, Map<String, String> client) {
+    MetricsTopic.Snapshot m = MetricsTopic.read(bootstrap, client, Topics.MODEL_METRICS, MODEL, Duration.ofSeconds(30));
     Map<Integer, ModelMetricsEvent.Tally> out = new TreeMap<>();
-    var props = KafkaClients.readCommittedConsumer(bootstrap, "recsys-demo-metrics");
-    client.forEach(props::setProperty);
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props,
-        new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(Topics.MODEL_METRICS).stream()
-          .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
-        for (var r : c.poll(Duration.ofMillis(200))) {
-          ModelMetricsEvent e = JsonCodec.MODEL_METRICS.decode(r.value());
-          if (e.kind().equals(ModelMetricsEvent.VERSION) && e.role().equals(ModelMetricsEvent.LIVE) && e.modelName().equals(MODEL)) {
-            out.put(e.modelVersion(), e.total());
-          }
-        }
-      }
-    }
+    m.events().stream()
+        .filter(e -> e.kind().equals(ModelMetricsEvent.VERSION) && e.role().equals(ModelMetricsEvent.LIVE))
+        .map(ModelMetricsEvent::modelVersion).distinct()
+        .forEach(v -> out.put(v, m.version(v, ModelMetricsEvent.LIVE).orElseThrow().total()));
     return out;
   }
 

@@ -81,29 +81,28 @@ public final class KafkaIO {
 
   /** Online metrics per model version, keyed by model name, at least once (a repeat restates its window). */
   public static KafkaSink<ModelMetricsEvent> modelMetrics(JobConfig c) {
-    String topic = c.get(JobConfig.MODEL_METRICS_TOPIC);
-    return KafkaSink.<ModelMetricsEvent>builder()
-        .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
-        .setKafkaProducerConfig(c.kafkaClientProperties())
-        .setRecordSerializer(
-            (KafkaRecordSerializationSchema<ModelMetricsEvent>)
-                (e, ctx, ts) -> new ProducerRecord<>(topic, e.modelName().getBytes(StandardCharsets.UTF_8), JsonCodec.MODEL_METRICS.encode(e)))
-        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-        .build();
+    return atLeastOnce(c, c.get(JobConfig.MODEL_METRICS_TOPIC), JsonCodec.MODEL_METRICS, ModelMetricsEvent::modelName);
   }
 
   /** Dead letters, at least once (a repeated dead letter is harmless; a lost one is not). */
   public static KafkaSink<DeadLetterEvent> deadLetters(JobConfig c) {
-    String topic = c.get(JobConfig.DEAD_LETTER_TOPIC);
-    return KafkaSink.<DeadLetterEvent>builder()
+    return atLeastOnce(c, c.get(JobConfig.DEAD_LETTER_TOPIC), JsonCodec.DEAD_LETTER, DeadLetterEvent::sourceTopic);
+  }
+
+  /** An at-least-once sink of JSON records to {@code topic}, keyed by {@code key}. */
+  private static <T> KafkaSink<T> atLeastOnce(JobConfig c, String topic, JsonCodec<T> codec, SerializableFunction<T, String> key) {
+    return KafkaSink.<T>builder()
         .setBootstrapServers(c.get(JobConfig.BOOTSTRAP))
         .setKafkaProducerConfig(c.kafkaClientProperties())
         .setRecordSerializer(
-            (KafkaRecordSerializationSchema<DeadLetterEvent>)
-                (e, ctx, ts) -> new ProducerRecord<>(topic, e.sourceTopic().getBytes(StandardCharsets.UTF_8), JsonCodec.DEAD_LETTER.encode(e)))
+            (KafkaRecordSerializationSchema<T>)
+                (e, ctx, ts) -> new ProducerRecord<>(topic, key.apply(e).getBytes(StandardCharsets.UTF_8), codec.encode(e)))
         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
         .build();
   }
+
+  /** A key extractor the sink's serializer can carry to the task managers. */
+  private interface SerializableFunction<T, R> extends java.util.function.Function<T, R>, java.io.Serializable {}
 
   static byte[] key(long userId) {
     return Long.toString(userId).getBytes(StandardCharsets.UTF_8);

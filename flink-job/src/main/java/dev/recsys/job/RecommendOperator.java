@@ -89,6 +89,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient ValueState<ServedList> lastShadow;
   private transient ValueStateDescriptor<ServedList> lastShadowDesc;
   private transient long sampleBelow;
+  private transient String modelName;
   private transient ListState<Pending> queueState;
   private transient BroadcastState<String, ModelUpdateEvent> announced;
   private transient ScoringQueue queue;
@@ -147,6 +148,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     lastLive = getRuntimeContext().getState(liveDesc);
     lastShadow = getRuntimeContext().getState(lastShadowDesc);
     sampleBelow = (long) (config.get(JobConfig.SHADOW_SAMPLE) * SAMPLE_BUCKETS);
+    modelName = config.get(JobConfig.MODEL_NAME);
 
     var metrics = getMetricGroup();
     recommendationsOut = metrics.counter("recommendationsOut");
@@ -278,18 +280,17 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     if (live == null) {
       return; // no list yet: nothing was predicted
     }
-    String name = config.get(JobConfig.MODEL_NAME);
     int liveRank = Observation.rank(live.movieIds, movieId);
-    observed(Observation.event(name, ModelMetricsEvent.VERSION, ModelMetricsEvent.LIVE, live.version, 0, liveRank, 0));
+    observed(Observation.event(modelName, ModelMetricsEvent.VERSION, ModelMetricsEvent.LIVE, live.version, 0, liveRank, 0));
     ServedModel.Loaded s = model.shadow();
     ServedList shadow = s == null ? null : lastShadow.value();
     if (shadow == null || shadow.version != s.version()) {
       return;
     }
     int shadowRank = Observation.rank(shadow.movieIds, movieId);
-    observed(Observation.event(name, ModelMetricsEvent.VERSION, ModelMetricsEvent.SHADOW, shadow.version, 0, shadowRank, 0));
+    observed(Observation.event(modelName, ModelMetricsEvent.VERSION, ModelMetricsEvent.SHADOW, shadow.version, 0, shadowRank, 0));
     if (shadow.baselineVersion == live.version) { // both lists came from the same batch
-      observed(Observation.event(name, ModelMetricsEvent.COMPARISON, ModelMetricsEvent.SHADOW, shadow.version, live.version, shadowRank, liveRank));
+      observed(Observation.event(modelName, ModelMetricsEvent.COMPARISON, ModelMetricsEvent.SHADOW, shadow.version, live.version, shadowRank, liveRank));
     }
   }
 
