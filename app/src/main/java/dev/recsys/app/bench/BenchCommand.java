@@ -6,6 +6,7 @@ import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
+import dev.recsys.model.nn.MultAutoencoderBlock;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
 import dev.recsys.trainer.data.Preprocessor;
@@ -79,13 +80,18 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "256") int batch;
     @Option(names = "--threads", defaultValue = "2", description = "PyTorch threads (one value per process: rerun for another)") int threads;
     @Option(names = "--seconds", defaultValue = "5") int seconds;
+    @Option(names = "--layout", defaultValue = "IN_OUT",
+        description = "How the decoder's weight is held: IN_OUT ([600 x items], serving's) or OUT_IN ([items x 600], training's, used transposed)")
+    MultAutoencoderBlock.DecoderLayout layout;
 
     @Override
     public Integer call() {
       DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
       try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu())) {
         ai.djl.ndarray.NDArray a = m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(batch, 600));
-        ai.djl.ndarray.NDArray w = m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(600, items));
+        ai.djl.ndarray.NDArray w = layout == MultAutoencoderBlock.DecoderLayout.IN_OUT
+            ? m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(600, items))
+            : m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(items, 600)).transpose();
         for (int i = 0; i < 5; i++) {
           a.matMul(w).close();
         }
@@ -97,8 +103,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double s = (System.nanoTime() - t0) / 1e9;
         double gflops = 2.0 * batch * 600 * items * n / s / 1e9;
-        System.out.printf("gemm [%d x 600] . [600 x %d], fp32, %d PyTorch threads, %s: %.1f GFLOP/s (%.2f ms each)%n",
-            batch, items, threads, cpu(), gflops, s * 1000 / n);
+        System.out.printf("gemm [%d x 600] . [600 x %d] (%s), fp32, %d PyTorch threads, %s: %.1f GFLOP/s (%.2f ms each)%n",
+            batch, items, layout, threads, cpu(), gflops, s * 1000 / n);
       }
       return 0;
     }
