@@ -17,6 +17,9 @@ final class ProcessCpu {
   /** USER_HZ: {@code /proc} counts CPU time in these ticks on Linux. */
   private static final double TICKS_PER_SECOND = 100.0;
 
+  /** The JIT compiler threads' stage. */
+  static final String JIT = "8 JIT compiler";
+
   private ProcessCpu() {}
 
   /** CPU seconds (user + system) a process has used so far. */
@@ -71,7 +74,7 @@ final class ProcessCpu {
       return "7 garbage collection";
     }
     if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-      return "8 JIT compiler";
+      return JIT;
     }
     return "9 other (Flink runtime, RocksDB, checkpoints, model updates)";
   }
