@@ -55,6 +55,10 @@ final class JobBench implements Callable<Integer> {
   @Option(names = "--loads", split = ",", defaultValue = "25,50,75,90", description = "Offered loads, percent of saturation (default: ${DEFAULT-VALUE})")
   List<Integer> loads;
 
+  @Option(names = "--rates", split = ",", paramLabel = "EVENTS_PER_S",
+      description = "Offered loads in events/s instead of --loads: to compare settings at the same rate, whatever each run's saturation")
+  List<Double> rates;
+
   @Option(names = "--load-seconds", defaultValue = "60", description = "Seconds per offered load (default: ${DEFAULT-VALUE})")
   int loadSeconds;
 
@@ -137,8 +141,9 @@ final class JobBench implements Callable<Integer> {
             System.out.printf("saturated, parallelism %d: %,.0f recommendations/s (%,d events in %.0f s, closed loop)%n", p, rate, w.sent(), w.seconds());
             printStageMetrics(job);
             if (p == parallelisms.get(0)) {
-              for (int pct : loads) {
-                double offered = rate * pct / 100.0;
+              List<Double> offers = rates != null ? rates : loads.stream().map(pct -> rate * pct / 100.0).toList();
+              for (double offered : offers) {
+                int pct = (int) Math.round(100 * offered / rate);
                 Cpu start = cpu(broker, job);
                 RatingLoad.Window lw = load.offer(offered, loadSeconds);
                 Cpu used = cpu(broker, job).minus(start);
