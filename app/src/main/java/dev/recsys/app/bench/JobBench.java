@@ -211,9 +211,9 @@ final class JobBench implements Callable<Integer> {
     // both code paths the measurements take, full batches and the small ones of a partial load, in
     // rounds until the JIT compiler has settled: on a slow machine it is still busy after minutes
     long started = System.nanoTime();
-    double jitShare = 1;
+    double jitShare;
     int rounds = 0;
-    while (rounds == 0 || (jitShare > WARM_JIT_SHARE && System.nanoTime() - started < warmupMaxSeconds * 1_000_000_000L)) {
+    do {
       Map<String, Double> before = ProcessCpu.byStage(job.pid());
       RatingLoad.Window w = load.saturate(warmupSeconds / 2.0, deliveries::count, 8L * batch);
       deliveries.awaitAnswers("warm-up", w, 0.98, ANSWER_TIMEOUT);
@@ -224,7 +224,7 @@ final class JobBench implements Callable<Integer> {
       double total = used.values().stream().mapToDouble(Double::doubleValue).sum();
       jitShare = total == 0 ? 0 : used.getOrDefault(ProcessCpu.JIT, 0.0) / total;
       rounds++;
-    }
+    } while (jitShare > WARM_JIT_SHARE && System.nanoTime() - started < warmupMaxSeconds * 1_000_000_000L);
     System.out.printf("warm-up: %d round(s) of %d s, %.0f s; the JIT compiler took %.1f%% of the job's CPU in the last one%s%n", rounds, warmupSeconds,
         (System.nanoTime() - started) / 1e9, 100 * jitShare, jitShare > WARM_JIT_SHARE ? " (still above " + (int) (100 * WARM_JIT_SHARE) + "%: --warmup-max-seconds ended it)" : "");
   }
