@@ -47,7 +47,10 @@ import java.util.concurrent.Callable;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,6 +68,10 @@ import picocli.CommandLine.Option;
 public final class OnlineEvalCommand implements Callable<Integer> {
 
   private static final String MODEL = "movielens";
+  private static final Duration METRICS_WINDOW = Duration.ofSeconds(5);
+  /** The job has caught up with the ratings once it has emitted nothing for this long. */
+  private static final Duration QUIET = Duration.ofSeconds(3);
+  private static final Duration CATCH_UP_LIMIT = Duration.ofMinutes(5);
 
   @Option(names = "--ratings", required = true, description = "ratings.csv (the ML-20M schema), e.g. ../shared/data/ml-latest-small/ratings.csv")
   Path ratings;
@@ -81,8 +88,13 @@ public final class OnlineEvalCommand implements Callable<Integer> {
   @Option(names = "--epochs", defaultValue = "200", description = "Training epochs (default: ${DEFAULT-VALUE})")
   int epochs;
 
-  @Option(names = "--rate", defaultValue = "3000", description = "Replay rate, ratings/s (default: ${DEFAULT-VALUE})")
+  @Option(names = "--rate", defaultValue = "1000",
+      description = {"Replay rate of the later part, the one judged, ratings/s. Keep it below what the job scores: a job that falls behind",
+          "judges each rating against a list that lags behind the user's history (default: ${DEFAULT-VALUE})"})
   double rate;
+
+  @Option(names = "--history-rate", defaultValue = "5000", description = "Replay rate of the earlier part, which only builds histories, ratings/s (default: ${DEFAULT-VALUE})")
+  double historyRate;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the training split and the training (default: ${DEFAULT-VALUE})")
   long seed;
@@ -130,15 +142,16 @@ public final class OnlineEvalCommand implements Callable<Integer> {
       try (KafkaProducer<byte[], byte[]> producer =
           new KafkaProducer<>(KafkaClients.idempotentProducer(bootstrap), new ByteArraySerializer(), new ByteArraySerializer())) {
         System.out.println("replaying the earlier part (the users' histories)...");
-        Replayer.send(producer, Topics.RATINGS, events, 0, cut, new Replayer.Pace(rate, 0), i -> {}, () -> false);
-        Thread.sleep(5_000);
+        Replayer.send(producer, Topics.RATINGS, events, 0, cut, new Replayer.Pace(historyRate, 0), i -> {}, () -> false);
+        awaitCaughtUp(bootstrap);
         registry.startShadow(MODEL, pop.version());
         ModelAnnouncer.announce(bootstrap, Map.of(), Topics.MODEL_UPDATES, ModelAnnouncer.event(pop, ModelUpdateEvent.SHADOW));
         Thread.sleep(3_000);
         System.out.println("replaying the later part, live and shadow...");
         Replayer.send(producer, Topics.RATINGS, events, cut, events.size(), new Replayer.Pace(rate, 0), i -> {}, () -> false);
       }
-      Thread.sleep(10_000); // the last lists and the last window's figures
+      awaitCaughtUp(bootstrap);
+      Thread.sleep(2 * METRICS_WINDOW.toMillis()); // the last window's figures
       System.out.println();
       System.out.println("online, on identical traffic (model compare):");
       RecsysCli.commandLine().execute("model", "compare", "--registry", registry.root().toString(), "--name", MODEL,
@@ -260,6 +273,37 @@ public final class OnlineEvalCommand implements Callable<Integer> {
     return new Offline(users.size(), recall);
   }
 
+  /**
+   * Waits until the job has caught up with the ratings sent so far: the recommendations topic's end
+   * offsets stay the same for {@link #QUIET} (every rating that changes a history is followed by a list).
+   */
+  private static void awaitCaughtUp(String bootstrap) throws Exception {
+    long deadline = System.nanoTime() + CATCH_UP_LIMIT.toNanos();
+    try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (TopicPartitionInfo p : admin.describeTopics(List.of(Topics.RECOMMENDATIONS)).allTopicNames().get().get(Topics.RECOMMENDATIONS).partitions()) {
+        latest.put(new TopicPartition(Topics.RECOMMENDATIONS, p.partition()), OffsetSpec.latest());
+      }
+      long last = -1;
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() - quietSince < QUIET.toNanos()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the job did not catch up with the replayed ratings within " + CATCH_UP_LIMIT.toMinutes()
+              + " min: it is still emitting recommendations (" + last + " so far)");
+        }
+        long end = 0;
+        for (var o : admin.listOffsets(latest).all().get().values()) {
+          end += o.offset();
+        }
+        if (end != last) {
+          last = end;
+          quietSince = System.nanoTime();
+        }
+        Thread.sleep(250);
+      }
+    }
+  }
+
   private static JobClient startJob(String bootstrap, ModelRegistry registry, Path dir) throws Exception {
     String run = "online-eval-" + System.currentTimeMillis();
     JobConfig cfg = JobConfig.defaults()
@@ -269,7 +313,7 @@ public final class OnlineEvalCommand implements Callable<Integer> {
         .set(JobConfig.REGISTRY, registry.root().toString())
         .set(JobConfig.MODEL_NAME, MODEL)
         .set(JobConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toString())
-        .set(JobConfig.METRICS_WINDOW, Duration.ofSeconds(5))
+        .set(JobConfig.METRICS_WINDOW, METRICS_WINDOW)
         .validate();
     StreamExecutionEnvironment env = JobEnvironment.create(cfg, null);
     RecommenderJob.build(cfg, KafkaIO.ratings(env, cfg), KafkaIO.modelUpdates(env, cfg), KafkaIO.recommendations(cfg), KafkaIO.modelMetrics(cfg),

@@ -27,7 +27,7 @@ class OnlineEvalTest {
   void onlineAndOfflineAgreeThatTheVaeBeatsPopularity() throws Exception {
     assumeTrue(Files.isRegularFile(ratings()), "MovieLens ml-latest-small not found at " + ratings());
     OnlineEvalCommand cmd = new OnlineEvalCommand();
-    new picocli.CommandLine(cmd).parseArgs("--ratings", ratings().toString(), "--work-dir", tmp.toString(), "--epochs", "100", "--rate", "5000");
+    new picocli.CommandLine(cmd).parseArgs("--ratings", ratings().toString(), "--work-dir", tmp.toString(), "--epochs", "100");
     OnlineEvalCommand.Result r = cmd.run();
 
     ModelMetricsEvent cmp = r.comparison();
