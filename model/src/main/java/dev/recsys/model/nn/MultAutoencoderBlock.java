@@ -109,23 +109,38 @@ public abstract class MultAutoencoderBlock extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray h = firstLayer(ps, inputs, training);
-    for (int k = 1; k < encoder.size(); k++) {
-      h = affine(ps, encoder.get(k), h.tanh(), training, true);
-    }
-    Bottleneck bn = bottleneck(h, training);
-    NDArray z = bn.z();
-    for (int k = 0; k < decoder.size(); k++) {
-      z = affine(ps, decoder.get(k), z, training, decoderLayout == DecoderLayout.IN_OUT);
-      if (k + 1 < decoder.size()) {
-        z = z.tanh();
-      }
-    }
-    NDList out = new NDList(z);
+    Bottleneck bn = bottleneck(encode(ps, inputs, training), training);
+    NDArray z = lastHidden(ps, bn.z(), training);
+    NDList out = new NDList(affine(ps, decoder.get(decoder.size() - 1), z, training, decoderLayout == DecoderLayout.IN_OUT));
     if (training) {
       out.addAll(bn.extras());
     }
     return out;
+  }
+
+  /**
+   * Inference up to the output layer: the activations {@code [B, h]} that the output layer's
+   * weight (the bundle's last {@code dec*.weight}, {@code [h, I]}) multiplies into the logits.
+   */
+  public NDArray lastHidden(ParameterStore ps, NDList inputs) {
+    return lastHidden(ps, bottleneck(encode(ps, inputs, false), false).z(), false);
+  }
+
+  /** The last encoder layer's affine output. */
+  private NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
+    NDArray h = firstLayer(ps, inputs, training);
+    for (int k = 1; k < encoder.size(); k++) {
+      h = affine(ps, encoder.get(k), h.tanh(), training, true);
+    }
+    return h;
+  }
+
+  /** Every decoder layer but the output one, each followed by tanh. */
+  private NDArray lastHidden(ParameterStore ps, NDArray z, boolean training) {
+    for (int k = 0; k + 1 < decoder.size(); k++) {
+      z = affine(ps, decoder.get(k), z, training, decoderLayout == DecoderLayout.IN_OUT).tanh();
+    }
+    return z;
   }
 
   /**

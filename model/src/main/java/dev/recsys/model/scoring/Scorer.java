@@ -3,7 +3,10 @@ package dev.recsys.model.scoring;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.TranslatorContext;
@@ -26,7 +29,9 @@ import java.util.stream.IntStream;
 
 /**
  * Scores batches of users with one bundle: one forward pass through DJL for the whole batch, then
- * exclusion of rated items and top-K in plain Java.
+ * exclusion of rated items and top-K in plain Java. In {@link ScoringMode two-stage} mode the
+ * forward pass stops before the output layer: a {@link LowRankHead} proposes each user's
+ * candidates, and only those get exact logits.
  *
  * <p>Not thread-safe: it owns one DJL {@link Predictor}. Use one Scorer per thread or per operator
  * instance. Close it to free the native memory of its weights.
@@ -37,16 +42,32 @@ public final class Scorer implements AutoCloseable {
   private final ItemVocabulary vocab;
   private final Model model;
   private final Predictor<RankRequest, Ranked[]> predictor;
+  private final ScoringMode mode;
+  /** Two-stage mode only. */
+  private final LowRankHead head;
+  private final ThreadLocal<float[]> rowBuffer;
 
-  private Scorer(ModelBundle bundle, Model model) {
+  private Scorer(ModelBundle bundle, Model model, ScoringMode mode, LowRankHead head) {
     this.bundle = bundle;
     this.vocab = bundle.vocabulary();
     this.model = model;
-    this.predictor = model.newPredictor(new RankTranslator(vocab.size()));
+    this.mode = mode;
+    this.head = head;
+    this.rowBuffer = ThreadLocal.withInitial(() -> new float[vocab.size()]);
+    this.predictor = model.newPredictor(new RankTranslator(vocab.size(), rowBuffer));
   }
 
-  /** Builds the bundle's network on a device (usually {@code Device.cpu()}). */
+  /** Builds the bundle's network on a device (usually {@code Device.cpu()}), to score exactly. */
   public static Scorer open(ModelBundle bundle, Device device) {
+    return open(bundle, device, ScoringMode.EXACT);
+  }
+
+  /**
+   * Builds the bundle's network on a device, to score as {@code mode} says. Two-stage mode factorises
+   * the output layer first (a second or so at ML-20M size); its rank must be below the width of the
+   * layer before the output one (600 for the paper's models).
+   */
+  public static Scorer open(ModelBundle bundle, Device device, ScoringMode mode) {
     DjlRuntime.configure();
     Model model = Model.newInstance("recsys-" + bundle.manifest().modelType(), device);
     try {
@@ -54,11 +75,31 @@ public final class Scorer implements AutoCloseable {
       BlockWeights.load(block, model.getNDManager(), bundle.weights());
       block.freezeParameters(true); // inference only: no gradients for these weights
       model.setBlock(block);
-      return new Scorer(bundle, model);
+      LowRankHead head = null;
+      if (!mode.exact()) {
+        String last = outputLayer(bundle);
+        head = LowRankHead.of(bundle.weights().get(last + ".weight"), bundle.weights().get(last + ".bias"), mode.rank(), model.getNDManager());
+      }
+      return new Scorer(bundle, model, mode, head);
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
+  }
+
+  /** The output layer's name: the last decoder layer of the architecture. */
+  private static String outputLayer(ModelBundle bundle) {
+    String last = null;
+    for (String name : bundle.architecture().parameterShapes().keySet()) {
+      if (name.startsWith("dec") && name.endsWith(".weight")) {
+        last = name.substring(0, name.length() - ".weight".length());
+      }
+    }
+    return last;
+  }
+
+  public ScoringMode mode() {
+    return mode;
   }
 
   public ModelBundle bundle() {
@@ -84,7 +125,8 @@ public final class Scorer implements AutoCloseable {
         exclusions.add(IntStream.concat(Arrays.stream(knownIndices(q.rated())), Arrays.stream(idx)).toArray());
       }
     }
-    Ranked[] ranked = inputs.isEmpty() ? new Ranked[0] : rank(new RankRequest(SparseBatch.of(inputs), exclusions, k));
+    Ranked[] ranked = inputs.isEmpty() ? new Ranked[0]
+        : head == null ? rank(new RankRequest(SparseBatch.of(inputs), exclusions, k)) : rankTwoStage(SparseBatch.of(inputs), exclusions, k);
     List<Recommendations> out = new ArrayList<>(users.size());
     for (int u = 0; u < users.size(); u++) {
       if (row[u] < 0) {
@@ -120,6 +162,43 @@ public final class Scorer implements AutoCloseable {
     }
   }
 
+  /**
+   * Two stages: the network up to the output layer, the approximate logits, each user's best
+   * {@code candidates} of those (rated items excluded), then their exact logits and the top-k.
+   */
+  private Ranked[] rankTwoStage(SparseBatch batch, List<int[]> exclusions, int k) {
+    DjlRuntime.disableGradientRecording();
+    MultAutoencoderBlock block = (MultAutoencoderBlock) model.getBlock();
+    int numItems = vocab.size();
+    int h = head.hidden();
+    int candidates = Math.max(k, mode.candidates());
+    try (NDManager scope = model.getNDManager().newSubManager()) {
+      NDArray hidden = block.lastHidden(new ParameterStore(scope, false), batch.toNDList(scope, numItems));
+      float[] d = hidden.toFloatArray();
+      FloatBuffer approx = head.approximate(hidden).toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      Ranked[] out = new Ranked[batch.rows()];
+      IntStream.range(0, out.length).parallel().forEach(r -> {
+        float[] row = rowBuffer.get();
+        approx.get(r * numItems, row, 0, numItems);
+        for (int i : exclusions.get(r)) {
+          row[i] = Float.NEGATIVE_INFINITY;
+        }
+        int[] cand = TopK.select(row, 0, numItems, candidates);
+        float[] exact = new float[cand.length];
+        head.rescore(Arrays.copyOfRange(d, r * h, (r + 1) * h), cand, exact);
+        int[] best = TopK.select(exact, 0, exact.length, k);
+        int[] items = new int[best.length];
+        float[] scores = new float[best.length];
+        for (int j = 0; j < best.length; j++) {
+          items[j] = cand[best[j]];
+          scores[j] = exact[best[j]];
+        }
+        out[r] = new Ranked(items, scores);
+      });
+      return out;
+    }
+  }
+
   private int[] knownIndices(long[] movieIds) {
     return Arrays.stream(movieIds).mapToInt(vocab::indexOf).filter(i -> i >= 0).distinct().toArray();
   }
@@ -147,6 +226,9 @@ public final class Scorer implements AutoCloseable {
   @Override
   public void close() {
     predictor.close();
+    if (head != null) {
+      head.close();
+    }
     model.close();
   }
 
@@ -164,9 +246,9 @@ public final class Scorer implements AutoCloseable {
     private final int numItems;
     private final ThreadLocal<float[]> rowBuffer;
 
-    RankTranslator(int numItems) {
+    RankTranslator(int numItems, ThreadLocal<float[]> rowBuffer) {
       this.numItems = numItems;
-      this.rowBuffer = ThreadLocal.withInitial(() -> new float[numItems]);
+      this.rowBuffer = rowBuffer;
     }
 
     @Override
