@@ -2,6 +2,7 @@ package dev.recsys.job;
 
 import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.Topics;
+import dev.recsys.model.scoring.ScoringMode;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Serializable;
@@ -44,6 +45,12 @@ public final class JobConfig implements Serializable {
   }
 
   /** How recommendations reach Kafka. */
+  /** How the scorer ranks ({@link ScoringMode}). */
+  public enum ScoringModeOption {
+    EXACT,
+    TWO_STAGE
+  }
+
   public enum Delivery {
     /** In Kafka transactions committed at each checkpoint: no repeats, visible at checkpoints. */
     EXACTLY_ONCE(DeliveryGuarantee.EXACTLY_ONCE),
@@ -102,6 +109,16 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<Integer> SCORING_THREADS =
       ConfigOptions.key("scoring.threads").intType().defaultValue(0)
           .withDescription("PyTorch threads per JVM; 0: the cores divided by the parallelism (set before the first model loads)");
+  public static final ConfigOption<ScoringModeOption> SCORING_MODE =
+      ConfigOptions.key("scoring.mode").enumType(ScoringModeOption.class).defaultValue(ScoringModeOption.EXACT)
+          .withDescription("exact (every item's logit) or two_stage (candidates from a low-rank output layer, re-scored exactly; bench two-stage "
+              + "reports its top-100 overlap with exact and its speed-up)");
+  public static final ConfigOption<Integer> TWO_STAGE_RANK =
+      ConfigOptions.key("scoring.two-stage.rank").intType().defaultValue(64)
+          .withDescription("scoring.mode=two_stage: rank of the output layer's approximation (a model with no more hidden units than this is scored exactly)");
+  public static final ConfigOption<Integer> TWO_STAGE_CANDIDATES =
+      ConfigOptions.key("scoring.two-stage.candidates").intType().defaultValue(400)
+          .withDescription("scoring.mode=two_stage: items per user re-scored exactly, at least scoring.top-k");
   public static final ConfigOption<Delivery> SINK_DELIVERY =
       ConfigOptions.key("sink.delivery").enumType(Delivery.class).defaultValue(Delivery.AT_LEAST_ONCE)
           .withDescription("at_least_once (visible at once; a repeat after a failure restates a list) or exactly_once (visible at each checkpoint)");
@@ -138,7 +155,8 @@ public final class JobConfig implements Serializable {
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, MODEL_METRICS_TOPIC,
           DEAD_LETTER_TOPIC, METRICS_WINDOW, SHADOW_SAMPLE,
-          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SINK_DELIVERY, TX_PREFIX,
+          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_MODE, TWO_STAGE_RANK,
+          TWO_STAGE_CANDIDATES, SINK_DELIVERY, TX_PREFIX,
           TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);
 
   static final String CLIENT_PREFIX = "kafka.client.";
@@ -252,6 +270,11 @@ public final class JobConfig implements Serializable {
   }
 
   /** The exactly-once sink's transactional id prefix: the setting, else derived from the job name. */
+  /** The scorer's mode from scoring.mode and its two-stage settings. */
+  public ScoringMode scoringMode() {
+    return get(SCORING_MODE) == ScoringModeOption.EXACT ? ScoringMode.EXACT : ScoringMode.twoStage(get(TWO_STAGE_RANK), get(TWO_STAGE_CANDIDATES));
+  }
+
   public String transactionalIdPrefix() {
     return conf.getOptional(TX_PREFIX).orElse(get(JOB_NAME) + "-recommendations");
   }
@@ -276,6 +299,11 @@ public final class JobConfig implements Serializable {
       throw new IllegalArgumentException(SCORING_THREADS.key() + " must be 0 (automatic) or more, not " + get(SCORING_THREADS));
     }
     positive(PARALLELISM);
+    positive(TWO_STAGE_RANK);
+    if (get(TWO_STAGE_CANDIDATES) < get(TOP_K)) {
+      throw new IllegalArgumentException(TWO_STAGE_CANDIDATES.key() + " must be at least " + TOP_K.key() + " (" + get(TOP_K) + "), not "
+          + get(TWO_STAGE_CANDIDATES));
+    }
     double sample = get(SHADOW_SAMPLE);
     if (!(sample > 0 && sample <= 1)) {
       throw new IllegalArgumentException(SHADOW_SAMPLE.key() + " must be above 0 and at most 1, not " + sample);

@@ -6,6 +6,7 @@ import dev.recsys.contracts.JsonCodec;
 import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Scorer;
+import dev.recsys.model.scoring.ScoringMode;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Optional;
@@ -80,6 +81,7 @@ final class ServedModel implements AutoCloseable {
 
   private final ModelRegistry registry;
   private final String modelName;
+  private final ScoringMode scoringMode;
   private final String updatesTopic;
   private final ExecutorService loader;
   private final Executor taskThread;
@@ -102,6 +104,7 @@ final class ServedModel implements AutoCloseable {
       Runnable onShadowChange) {
     this.registry = new ModelRegistry(Path.of(config.get(JobConfig.REGISTRY)));
     this.modelName = config.get(JobConfig.MODEL_NAME);
+    this.scoringMode = config.scoringMode();
     this.updatesTopic = config.get(JobConfig.MODEL_UPDATES_TOPIC);
     this.taskThread = taskThread;
     this.deadLetters = deadLetters;
@@ -254,8 +257,8 @@ final class ServedModel implements AutoCloseable {
 
   private Loaded load(ModelUpdateEvent e) throws Exception {
     ModelRegistry.Accepted a = registry.accept(e.name(), e.version(), e.uri(), e.sha256());
-    Scorer scorer = Scorer.open(a.bundle(), Device.cpu());
-    LOG.info("loaded {} v{} from {}", e.name(), e.version(), a.version().dir());
+    Scorer scorer = Scorer.open(a.bundle(), Device.cpu(), scoringMode);
+    LOG.info("loaded {} v{} from {}, scored {}", e.name(), e.version(), a.version().dir(), scorer.mode());
     return new Loaded(e, scorer);
   }
 

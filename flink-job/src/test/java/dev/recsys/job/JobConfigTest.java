@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.CheckpointingMode;
+import dev.recsys.model.scoring.ScoringMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -68,11 +69,19 @@ class JobConfigTest {
   @Test
   void validatesRangesAtStartUp() {
     for (String[] bad : new String[][] {{"state.history-cap", "-1"}, {"scoring.top-k", "0"}, {"batch.size", "0"},
-        {"scoring.threads", "-1"}, {"parallelism", "0"}, {"sink.transaction-timeout", "20 min"}, {"checkpoint.interval", "1 ms"}}) {
+        {"scoring.threads", "-1"}, {"parallelism", "0"}, {"scoring.two-stage.rank", "0"}, {"scoring.two-stage.candidates", "99"}, {"sink.transaction-timeout", "20 min"}, {"checkpoint.interval", "1 ms"}}) {
       JobConfig c = JobConfig.defaults().set(bad[0], bad[1]);
       assertThat(assertThrows(IllegalArgumentException.class, c::validate).getMessage()).as(bad[0]).contains(bad[0]);
     }
     JobConfig.defaults().validate();
+  }
+
+  @Test
+  void scoringModeComesFromItsSettings() {
+    assertEquals(ScoringMode.EXACT, JobConfig.defaults().validate().scoringMode());
+    assertEquals(ScoringMode.twoStage(32, 250),
+        JobConfig.defaults().set("scoring.mode", "two_stage").set("scoring.two-stage.rank", "32").set("scoring.two-stage.candidates", "250")
+            .validate().scoringMode());
   }
 
   @Test

@@ -139,10 +139,17 @@ class TwoStageScorerTest {
   }
 
   @Test
-  void aRankNotBelowTheLayerWidthIsRefused() throws Exception {
+  void aRankNotBelowTheLayerWidthScoresExactly() throws Exception {
     ModelBundle b = bundle("wide", 0);
-    assertThatThrownBy(() -> Scorer.open(b, Device.cpu(), ScoringMode.twoStage(40, 100)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(40) must be below the output layer's input width (40)");
+    List<UserQuery> users = users(10);
+    try (Scorer wide = Scorer.open(b, Device.cpu(), ScoringMode.twoStage(40, 10)); Scorer narrow = Scorer.open(b, Device.cpu(), ScoringMode.twoStage(39, 10))) {
+      assertThat(wide.mode()).isEqualTo(ScoringMode.EXACT);
+      assertThat(narrow.mode()).isEqualTo(ScoringMode.twoStage(39, 10));
+      List<Recommendations> r = wide.score(users, 10);
+      for (int u = 0; u < users.size(); u++) {
+        assertThat(ids(r.get(u))).isEqualTo(expected(b, users.get(u), 10));
+      }
+    }
     assertThatThrownBy(() -> ScoringMode.twoStage(0, 100)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ScoringMode.twoStage(8, 0)).isInstanceOf(IllegalArgumentException.class);
   }

@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * report; none of them is part of the test suite.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Performance harnesses (results go in docs/benchmarks.md).",
-    subcommands = {BenchCommand.Gemm.class, BenchCommand.TrainStep.class, BenchCommand.Preprocess.class, BenchCommand.Score.class, JobBench.class, FaultBench.class})
+    subcommands = {BenchCommand.Gemm.class, BenchCommand.TrainStep.class, BenchCommand.Preprocess.class, BenchCommand.Score.class, TwoStageBench.class, JobBench.class, FaultBench.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Override

@@ -11,6 +11,7 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.TranslatorContext;
 import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.Tensor;
 import dev.recsys.model.bundle.BundleManifest.PopularItem;
 import dev.recsys.model.bundle.ItemVocabulary;
 import dev.recsys.model.bundle.ModelBundle;
@@ -64,8 +65,8 @@ public final class Scorer implements AutoCloseable {
 
   /**
    * Builds the bundle's network on a device, to score as {@code mode} says. Two-stage mode factorises
-   * the output layer first (a second or so at ML-20M size); its rank must be below the width of the
-   * layer before the output one (600 for the paper's models).
+   * the output layer first. A model whose output layer has no more inputs than the rank (a
+   * popularity model with one hidden unit, say) is scored exactly: {@link #mode()} says so.
    */
   public static Scorer open(ModelBundle bundle, Device device, ScoringMode mode) {
     DjlRuntime.configure();
@@ -76,11 +77,12 @@ public final class Scorer implements AutoCloseable {
       block.freezeParameters(true); // inference only: no gradients for these weights
       model.setBlock(block);
       LowRankHead head = null;
-      if (!mode.exact()) {
-        String last = outputLayer(bundle);
-        head = LowRankHead.of(bundle.weights().get(last + ".weight"), bundle.weights().get(last + ".bias"), mode.rank(), model.getNDManager());
+      String last = outputLayer(bundle);
+      Tensor weight = bundle.weights().get(last + ".weight");
+      if (!mode.exact() && mode.rank() < weight.shape()[0]) {
+        head = LowRankHead.of(weight, bundle.weights().get(last + ".bias"), mode.rank(), model.getNDManager());
       }
-      return new Scorer(bundle, model, mode, head);
+      return new Scorer(bundle, model, head == null ? ScoringMode.EXACT : mode, head);
     } catch (RuntimeException e) {
       model.close();
       throw e;
