@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
  * seconds per process and per stage of the job, and a PNG of latency against load.
  */
 @Command(name = "job", mixinStandardHelpOptions = true,
-    description = "The Flink job under load: saturation, latency at 25-90% of it, CPU per process and stage, exactly-once's cost.")
+    description = "The Flink job under load: saturation, latency at 25-90%% of it, CPU per process and stage, exactly-once's cost.")
 final class JobBench implements Callable<Integer> {
 
   @Option(names = "--items", defaultValue = "20108", description = "Catalogue size of the random Mult-VAE 600/200 (default: ${DEFAULT-VALUE}, ML-20M's)")
@@ -69,7 +69,7 @@ final class JobBench implements Callable<Integer> {
   int warmupSeconds;
 
   @Option(names = "--warmup-max-seconds", defaultValue = "180",
-      description = "Warm-up rounds go on until the JIT compiler takes under 5% of the job's CPU, or this long (default: ${DEFAULT-VALUE})")
+      description = "Warm-up rounds go on until the JIT compiler takes under 5%% of the job's CPU, or this long (default: ${DEFAULT-VALUE})")
   int warmupMaxSeconds;
 
   @Option(names = "--exactly-once-load", defaultValue = "50", description = "Percent of saturation to measure the exactly-once sink at; 0 skips (default: ${DEFAULT-VALUE})")
