@@ -103,10 +103,12 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient int capacity;
   private transient Counter recommendationsOut;
   private transient Counter unchangedEvents;
+  private transient Histogram arrivalMillis;
   private transient Histogram historyMicros;
   private transient Histogram queueMillis;
   private transient Histogram batchSizes;
   private transient Histogram scoringMillis;
+  private transient Histogram emitWaitMillis;
   private transient Histogram emitMillis;
   private transient Histogram latencyMillis;
 
@@ -153,10 +155,12 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     var metrics = getMetricGroup();
     recommendationsOut = metrics.counter("recommendationsOut");
     unchangedEvents = metrics.counter("unchangedEvents");
+    arrivalMillis = metrics.histogram("arrivalMillis", new DescriptiveStatisticsHistogram(10_000));
     historyMicros = metrics.histogram("historyMicros", new DescriptiveStatisticsHistogram(10_000));
     queueMillis = metrics.histogram("queueMillis", new DescriptiveStatisticsHistogram(10_000));
     batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     scoringMillis = metrics.histogram("scoringMillis", new DescriptiveStatisticsHistogram(1000));
+    emitWaitMillis = metrics.histogram("emitWaitMillis", new DescriptiveStatisticsHistogram(1000));
     emitMillis = metrics.histogram("emitMillis", new DescriptiveStatisticsHistogram(1000));
     latencyMillis = metrics.histogram("eventToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     metrics.gauge("usersWaiting", () -> queue.waiting());
@@ -189,6 +193,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   @Override
   public void processElement1(StreamRecord<Rating> element) throws Exception {
     Rating r = element.getValue();
+    arrivalMillis.update(Math.max(0, System.currentTimeMillis() - r.publishedAt())); // Kafka, the source, parsing and the network
     long t0 = System.nanoTime();
     UserHistory h = history.value();
     if (h == null) {
@@ -332,7 +337,8 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
         List<Recommendations> recs = m.scorer().score(queries, topK);
         long scoredNanos = System.nanoTime() - t0;
         Shadowed shadowed = scoreShadow(b, queries);
-        mailbox.execute(() -> emit(b, recs, m, scoredNanos, shadowed), "emit recommendations");
+        long readyAt = System.nanoTime();
+        mailbox.execute(() -> emit(b, recs, m, scoredNanos, shadowed, readyAt), "emit recommendations");
       }
     } catch (InterruptedException | RejectedExecutionException e) {
       // closing
@@ -382,9 +388,10 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   }
 
   /** Step 4, on the task thread. */
-  private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos, Shadowed shadowed)
+  private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos, Shadowed shadowed, long readyAt)
       throws Exception {
     long t0 = System.nanoTime();
+    emitWaitMillis.update((t0 - readyAt) / 1_000_000); // the task thread was busy with something else
     long now = System.currentTimeMillis();
     long takenAt = now - (t0 - b.takenAtNanos()) / 1_000_000;
     batchSizes.update(b.users().size());

@@ -14,6 +14,7 @@ import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.Scorer;
+import dev.recsys.model.scoring.ScoringMode;
 import dev.recsys.model.scoring.UserQuery;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,6 +178,35 @@ class RecommendOperatorTest {
       assertThat(out.get(1).items()).extracting(RecommendationEvent.Item::movieId).doesNotContain(10L, 11L);
       assertThat(last.items()).extracting(RecommendationEvent.Item::movieId).doesNotContain(10L, 11L, 12L);
     }
+  }
+
+  @Test
+  void scoresInTwoStagesWhenSetTo() throws Exception {
+    // rank 1 and no more candidates than the top-k: a coarse approximation, so that its lists differ from exact ones
+    JobConfig c = config(1).set(JobConfig.SCORING_MODE, JobConfig.ScoringModeOption.TWO_STAGE).set(JobConfig.TWO_STAGE_RANK, 1)
+        .set(JobConfig.TWO_STAGE_CANDIDATES, 5);
+    int differing = 0;
+    try (Run r = start(c, null);
+        Scorer exact = Scorer.open(ModelBundle.load(v1.dir()), Device.cpu());
+        Scorer twoStage = Scorer.open(ModelBundle.load(v1.dir()), Device.cpu(), ScoringMode.twoStage(1, 5))) {
+      for (int u = 1; u <= 20; u++) {
+        r.h().processElement1(rating(u, u, 5f, u));
+        r.h().processElement1(rating(u, 30 + u, 4.5f, u));
+        settle(r);
+      }
+      Map<Long, List<Long>> last = new HashMap<>();
+      for (RecommendationEvent e : r.out()) {
+        last.put(e.userId(), e.items().stream().map(RecommendationEvent.Item::movieId).toList());
+      }
+      assertEquals(20, last.size());
+      for (int u = 1; u <= 20; u++) {
+        UserQuery q = UserQuery.ofItems(u, 30 + u);
+        List<Long> want = twoStage.score(q, 5).items().stream().map(ScoredItem::movieId).toList();
+        assertEquals(want, last.get((long) u), "user " + u);
+        differing += want.equals(exact.score(q, 5).items().stream().map(ScoredItem::movieId).toList()) ? 0 : 1;
+      }
+    }
+    assertThat(differing).as("users whose two-stage list differs from the exact one").isPositive();
   }
 
   @Test

@@ -268,7 +268,8 @@ final class JobBench implements Callable<Integer> {
           HttpResponse.BodyHandlers.ofString()).body();
       Map<String, List<String>> rows = new TreeMap<>();
       for (String line : body.split("\n")) {
-        for (String m : List.of("parseMicros", "historyMicros", "queueMillis", "batchSize", "scoringMillis", "emitMillis", "eventToEmitMillis")) {
+        for (String m : List.of("arrivalMillis", "parseMicros", "historyMicros", "queueMillis", "batchSize", "scoringMillis", "emitWaitMillis", "emitMillis",
+            "eventToEmitMillis")) {
           if (line.startsWith("flink_taskmanager_job_task_operator_" + m + "{") && (line.contains("quantile=\"0.5\"") || line.contains("quantile=\"0.99\""))) {
             rows.computeIfAbsent(m, k -> new ArrayList<>()).add((line.contains("quantile=\"0.5\"") ? "p50 " : "p99 ") + line.substring(line.lastIndexOf(' ') + 1));
           }

@@ -77,14 +77,14 @@ final class TwoStageBench implements Callable<Integer> {
   public Integer call() throws Exception {
     DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
     ModelBundle bundle = ModelBundle.load(bundleDir);
-    List<UserQuery> users = users(bundle);
+    List<UserQuery> users = users(ratings, bundle);
     Architecture arch = bundle.architecture();
     System.out.printf(Locale.ROOT, "two-stage against exact, top-%d: %s %s (%,d items, hidden %s), %,d users of %s, batch %d, %d torch threads, %s%n",
         K, arch.type(), bundleDir, arch.numItems(), Arrays.toString(arch.hidden()), users.size(), ratings, batch, threads, BenchCommand.cpu());
     List<List<Long>> exact;
     double exactMs;
     try (Scorer s = Scorer.open(bundle, Device.cpu())) {
-      exact = ids(score(s, users));
+      exact = ids(score(s, users, batch));
       exactMs = msPerUser(s, users);
     }
     System.out.printf(Locale.ROOT, "  exact: %.3f ms per user%n", exactMs);
@@ -92,18 +92,9 @@ final class TwoStageBench implements Callable<Integer> {
     for (int rank : ranks) {
       for (int c : candidates) {
         try (Scorer s = Scorer.open(bundle, Device.cpu(), ScoringMode.twoStage(rank, c))) {
-          List<List<Long>> got = ids(score(s, users));
-          double sum = 0;
-          double min = 1;
-          int full = 0;
-          for (int u = 0; u < users.size(); u++) {
-            double o = overlap(exact.get(u), got.get(u));
-            sum += o;
-            min = Math.min(min, o);
-            full += o == 1 ? 1 : 0;
-          }
+          Overlap o = overlap(exact, ids(score(s, users, batch)));
           double ms = msPerUser(s, users);
-          System.out.printf(Locale.ROOT, "  %5d %10d %13.2f%% %8.0f%% %8d of %,d %12.3f %8.2fx%n", rank, c, 100 * sum / users.size(), 100 * min, full,
+          System.out.printf(Locale.ROOT, "  %5d %10d %13.2f%% %8.0f%% %8d of %,d %12.3f %8.2fx%n", rank, c, 100 * o.mean(), 100 * o.min(), o.complete(),
               users.size(), ms, exactMs / ms);
         }
       }
@@ -137,8 +128,8 @@ final class TwoStageBench implements Callable<Integer> {
     }
   }
 
-  /** Every user of the ratings file with a positive the bundle knows: positives in, all rated excluded. */
-  private List<UserQuery> users(ModelBundle bundle) throws Exception {
+  /** Every user of a ratings file with a positive the bundle knows: positives in, all rated excluded. */
+  static List<UserQuery> users(Path ratings, ModelBundle bundle) throws Exception {
     ReplayEvents e = ReplayEvents.load(ratings, null, 0, true);
     Map<Long, Set<Long>> positives = new LinkedHashMap<>();
     Map<Long, Set<Long>> rated = new LinkedHashMap<>();
@@ -156,7 +147,7 @@ final class TwoStageBench implements Callable<Integer> {
     return out;
   }
 
-  private List<Recommendations> score(Scorer s, List<UserQuery> users) {
+  static List<Recommendations> score(Scorer s, List<UserQuery> users, int batch) {
     List<Recommendations> out = new ArrayList<>();
     for (int from = 0; from < users.size(); from += batch) {
       out.addAll(s.score(users.subList(from, Math.min(users.size(), from + batch)), K));
@@ -166,26 +157,34 @@ final class TwoStageBench implements Callable<Integer> {
 
   /** Wall time per user, batches of {@code --batch} (or all of {@code users} if fewer), after one warm-up pass. */
   private double msPerUser(Scorer s, List<UserQuery> users) {
-    score(s, users);
+    score(s, users, batch);
     long n = 0;
     long t0 = System.nanoTime();
     do {
-      score(s, users);
+      score(s, users, batch);
       n += users.size();
     } while (System.nanoTime() - t0 < seconds * 1e9);
     return (System.nanoTime() - t0) / 1e6 / n;
   }
 
-  private static List<List<Long>> ids(List<Recommendations> recs) {
+  static List<List<Long>> ids(List<Recommendations> recs) {
     return recs.stream().map(r -> r.items().stream().map(ScoredItem::movieId).toList()).toList();
   }
 
-  /** Share of the exact list that the other list holds (1 for two empty lists). */
-  static double overlap(List<Long> exact, List<Long> other) {
-    if (exact.isEmpty()) {
-      return 1;
+  /** Over users: the mean and the least share of the exact list that the other list holds, and how many hold all of it. */
+  record Overlap(double mean, double min, int complete) {}
+
+  static Overlap overlap(List<List<Long>> exact, List<List<Long>> other) {
+    double sum = 0;
+    double min = 1;
+    int complete = 0;
+    for (int u = 0; u < exact.size(); u++) {
+      Set<Long> o = new HashSet<>(other.get(u));
+      double share = exact.get(u).isEmpty() ? 1 : (double) exact.get(u).stream().filter(o::contains).count() / exact.get(u).size();
+      sum += share;
+      min = Math.min(min, share);
+      complete += share == 1 ? 1 : 0;
     }
-    Set<Long> o = new HashSet<>(other);
-    return (double) exact.stream().filter(o::contains).count() / exact.size();
+    return new Overlap(exact.isEmpty() ? 1 : sum / exact.size(), min, complete);
   }
 }

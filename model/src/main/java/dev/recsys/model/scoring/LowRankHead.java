@@ -3,6 +3,7 @@ package dev.recsys.model.scoring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import dev.recsys.model.Tensor;
 import dev.recsys.model.nn.BlockWeights;
 import java.util.SplittableRandom;
@@ -26,6 +27,8 @@ final class LowRankHead implements AutoCloseable {
   private final int numItems;
   private final NDArray projection;
   private final NDArray reduced;
+  /** {@code reduced} as torch's linear takes a weight, [out, in]: a view. */
+  private final NDArray reducedOutIn;
   private final NDArray bias;
   /** W transposed, item-major: item c's weights at [c·h, (c+1)·h). */
   private final float[] itemWeights;
@@ -36,6 +39,7 @@ final class LowRankHead implements AutoCloseable {
     this.numItems = numItems;
     this.projection = projection;
     this.reduced = reduced;
+    this.reducedOutIn = reduced.transpose();
     this.bias = bias;
     this.itemWeights = itemWeights;
     this.biasValues = biasValues;
@@ -147,7 +151,10 @@ final class LowRankHead implements AutoCloseable {
 
   /** Approximate logits {@code [B, I]} of last hidden activations {@code [B, h]}. */
   NDArray approximate(NDArray lastHidden) {
-    return lastHidden.matMul(projection).matMul(reduced).add(bias);
+    try (NDArray reducedInput = lastHidden.matMul(projection)) {
+      // torch's linear adds the bias inside the GEMM (addmm)
+      return Linear.linear(reducedInput, reducedOutIn, bias).singletonOrThrow();
+    }
   }
 
   /** The exact logit of each candidate item for one user's last hidden activations. */
@@ -184,6 +191,7 @@ final class LowRankHead implements AutoCloseable {
   @Override
   public void close() {
     projection.close();
+    reducedOutIn.close();
     reduced.close();
     bias.close();
   }
