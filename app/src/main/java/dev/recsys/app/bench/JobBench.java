@@ -1,12 +1,14 @@
 package dev.recsys.app.bench;
 
 import ai.djl.Device;
+import dev.recsys.job.JobConfig;
 import dev.recsys.model.Architecture;
 import dev.recsys.model.DjlRuntime;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Scorer;
+import dev.recsys.model.scoring.ScoringMode;
 import dev.recsys.model.scoring.UserQuery;
 import java.io.IOException;
 import java.net.URI;
@@ -117,7 +119,7 @@ final class JobBench implements Callable<Integer> {
 
     int threads = Math.max(1, CORES / parallelisms.get(0)); // the scorer alone has every core
     double alone = scorerAlone(bundle, threads);
-    System.out.printf("scorer alone: %,.0f users/s at batch %d, %d PyTorch threads (nothing else running)%n", alone, batch, threads);
+    System.out.printf("scorer alone: %,.0f users/s at batch %d, %d PyTorch threads, %s (nothing else running)%n", alone, batch, threads, scoringMode());
 
     int port = ChildJvm.freePort();
     try (ChildJvm broker = ChildJvm.start("broker", "1g", work.resolve("broker.log"), List.of("kafka", "--port", Integer.toString(port), "--data-dir", work.resolve("kafka").toString()))) {
@@ -237,6 +239,13 @@ final class JobBench implements Callable<Integer> {
         ProcessCpu.seconds(ProcessHandle.current().pid()), ProcessCpu.byStage(job.pid()));
   }
 
+  /** The scoring mode the jobs run with (scoring.mode among the --job-set settings): the scorer alone uses it too. */
+  private ScoringMode scoringMode() {
+    JobConfig c = JobConfig.defaults();
+    jobSettings.forEach(c::set);
+    return c.validate().scoringMode();
+  }
+
   /** The scorer on its own, in this process, on queries shaped like the load's, before anything else runs. */
   private double scorerAlone(ModelBundle bundle, int threads) {
     DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
@@ -246,7 +255,7 @@ final class JobBench implements Callable<Integer> {
       long[] ids = rnd.longs(3, 1, items + 1).distinct().toArray();
       queries.add(UserQuery.ofItems(ids));
     }
-    try (Scorer scorer = Scorer.open(bundle, Device.cpu())) {
+    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), scoringMode())) {
       for (int i = 0; i < 20; i++) {
         scorer.score(queries, 100); // warm-up
       }
