@@ -1,7 +1,6 @@
 package dev.recsys.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import dev.recsys.contracts.JsonCodec;
@@ -34,7 +33,6 @@ import dev.recsys.trainer.eval.Metrics;
 import dev.recsys.trainer.train.AutoencoderTrainer;
 import dev.recsys.trainer.train.TrainConfig;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,10 +91,6 @@ class OfflineOnlineAgreementTest {
 
   @TempDir Path tmp;
 
-  static Path ratings() {
-    return Path.of(System.getProperty("recsys.movielens.dir", "../../shared/data/ml-latest-small")).resolve("ratings.csv");
-  }
-
   /** A test user of the split: fold-in movies in the split's order, held-out movies, and the one replayed. */
   private record TestUser(long userId, long[] foldIn, long[] heldOut, long replayed) {
     long lastFoldInAt() {
@@ -112,11 +106,11 @@ class OfflineOnlineAgreementTest {
 
   @Test
   void theJobsHitRateOnTheFirstHeldOutRatingEstimatesTheOfflineHeldOutRecall(KafkaCluster kafka) throws Exception {
-    assumeTrue(Files.isRegularFile(ratings()), "MovieLens ml-latest-small not found at " + ratings().toAbsolutePath());
+    Path ratings = SharedMovieLens.ratingsOrSkip();
 
     // offline: split, train briefly, evaluate, publish
     Path out = tmp.resolve("train");
-    TrainingPipeline.Result run = TrainingPipeline.run(new TrainingPipeline.Options(ratings(), null,
+    TrainingPipeline.Result run = TrainingPipeline.run(new TrainingPipeline.Options(ratings, null,
         Preprocessor.Options.paper(HELD_OUT_USERS, SEED), false,
         TrainConfig.builder(ModelType.DAE).epochs(EPOCHS).batchSize(100).seed(SEED).build(), Device.cpu(), out, List.of(),
         new AutoencoderTrainer.Listener() {}));

@@ -1,11 +1,9 @@
 package dev.recsys.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.trainer.online.OnlineComparison;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,15 +17,11 @@ class OnlineEvalTest {
 
   @TempDir Path tmp;
 
-  private static Path ratings() {
-    return Path.of(System.getProperty("recsys.movielens.dir", "../../shared/data/ml-latest-small")).resolve("ratings.csv");
-  }
-
   @Test
   void onlineAndOfflineAgreeThatTheVaeBeatsPopularity() throws Exception {
-    assumeTrue(Files.isRegularFile(ratings()), "MovieLens ml-latest-small not found at " + ratings());
+    Path ratings = SharedMovieLens.ratingsOrSkip();
     OnlineEvalCommand cmd = new OnlineEvalCommand();
-    new picocli.CommandLine(cmd).parseArgs("--ratings", ratings().toString(), "--work-dir", tmp.toString(), "--epochs", "100");
+    new picocli.CommandLine(cmd).parseArgs("--ratings", ratings.toString(), "--work-dir", tmp.toString(), "--epochs", "100");
     OnlineEvalCommand.Result r = cmd.run();
 
     ModelMetricsEvent cmp = r.comparison();

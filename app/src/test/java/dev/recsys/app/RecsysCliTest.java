@@ -48,4 +48,26 @@ class RecsysCliTest {
     assertEquals("cannot announce v3: NoSuchFileException: /x/client.properties", RecsysCli.reason(e));
     assertEquals("boom", RecsysCli.reason(new ExecutionException(new IllegalStateException("boom"))));
   }
+
+  /** Every command's --help formats: picocli warns on stderr, and prints the raw text, when a description holds a bare '%'. */
+  @Test
+  void everyCommandsHelpFormats() {
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    List<String> commands = new java.util.ArrayList<>();
+    try {
+      System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+      usageOfAll(RecsysCli.commandLine(), commands);
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(commands).contains("recsys bench job", "recsys bench two-stage", "recsys model promote");
+    assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+  }
+
+  private static void usageOfAll(picocli.CommandLine cmd, List<String> seen) {
+    seen.add(cmd.getCommandSpec().qualifiedName());
+    assertThat(cmd.getUsageMessage()).as(cmd.getCommandSpec().qualifiedName()).contains("Usage:");
+    cmd.getSubcommands().values().forEach(sub -> usageOfAll(sub, seen));
+  }
 }

@@ -80,7 +80,7 @@ final class JobBench implements Callable<Integer> {
   @Option(names = "--job-heap", defaultValue = "8g", description = "The job process's heap, as ./recsys gives it (default: ${DEFAULT-VALUE})")
   String jobHeap;
 
-  @Option(names = "--job-set", paramLabel = "KEY=VALUE", description = "A job setting for every job this run starts (repeatable)")
+  @Option(names = "--job-set", paramLabel = "KEY=VALUE", description = "A job setting, or a Flink configuration key, for every job this run starts, as the job's -D (repeatable)")
   Map<String, String> jobSettings = Map.of();
 
   @Option(names = "--plot", defaultValue = "target/bench/job-latency.png", description = "Latency against load, PNG (default: ${DEFAULT-VALUE})")
@@ -184,7 +184,7 @@ final class JobBench implements Callable<Integer> {
     int prom = ChildJvm.freePort();
     String run = name + "-" + System.nanoTime();
     List<String> args = new ArrayList<>();
-    jobSettings.forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    jobSettings.forEach((k, v) -> args.add("-D" + k + "=" + v));
     args.addAll(0, List.of(
         "job", "--bootstrap", bootstrap, "--registry", registryRoot.toString(), "--model-name", "bench",
         "--checkpoint-dir", work.resolve("checkpoints").resolve(run).toString(), "--parallelism", Integer.toString(parallelism),
@@ -242,7 +242,11 @@ final class JobBench implements Callable<Integer> {
   /** The scoring mode the jobs run with (scoring.mode among the --job-set settings): the scorer alone uses it too. */
   private ScoringMode scoringMode() {
     JobConfig c = JobConfig.defaults();
-    jobSettings.forEach(c::set);
+    jobSettings.forEach((k, v) -> {
+      if (JobConfig.isSetting(k)) {
+        c.set(k, v);
+      }
+    });
     return c.validate().scoringMode();
   }
 

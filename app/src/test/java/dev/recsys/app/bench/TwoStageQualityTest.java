@@ -1,16 +1,15 @@
 package dev.recsys.app.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import dev.recsys.app.RecsysCli;
+import dev.recsys.app.SharedMovieLens;
 import dev.recsys.job.JobConfig;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.ScoringMode;
 import dev.recsys.model.scoring.UserQuery;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,18 +24,14 @@ class TwoStageQualityTest {
 
   @TempDir Path tmp;
 
-  private static Path ratings() {
-    return Path.of(System.getProperty("recsys.movielens.dir", "../../shared/data/ml-latest-small")).resolve("ratings.csv");
-  }
-
   @Test
   void theDefaultTwoStageSettingsKeepTheExactTop100OnRealData() throws Exception {
-    assumeTrue(Files.isRegularFile(ratings()), "MovieLens ml-latest-small not found at " + ratings());
-    int exit = RecsysCli.commandLine().execute("train", "--ratings", ratings().toString(), "--out", tmp.resolve("train").toString(), "--epochs", "60",
+    Path ratings = SharedMovieLens.ratingsOrSkip();
+    int exit = RecsysCli.commandLine().execute("train", "--ratings", ratings.toString(), "--out", tmp.resolve("train").toString(), "--epochs", "60",
         "--held-out-users", "60", "--no-ease", "--no-progress");
     assertThat(exit).isZero();
     ModelBundle bundle = ModelBundle.load(tmp.resolve("train/bundle"));
-    List<UserQuery> users = TwoStageBench.users(ratings(), bundle);
+    List<UserQuery> users = TwoStageBench.users(ratings, bundle);
     assertThat(users).hasSizeGreaterThan(600);
     JobConfig defaults = JobConfig.defaults().set(JobConfig.SCORING_MODE, JobConfig.ScoringModeOption.TWO_STAGE).validate();
     List<List<Long>> exact;

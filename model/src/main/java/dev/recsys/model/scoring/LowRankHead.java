@@ -159,24 +159,36 @@ final class LowRankHead implements AutoCloseable {
 
   /** The exact logit of each candidate item for one user's last hidden activations. */
   void rescore(float[] lastHidden, int[] candidates, float[] out) {
-    for (int c = 0; c < candidates.length; c++) {
-      int base = candidates[c] * hidden;
-      // four sums, so that the multiply-adds do not wait on each other
+    int c = 0;
+    // four candidates at a time: each activation is loaded once for four independent sums
+    for (; c + 3 < candidates.length; c += 4) {
+      int b0 = candidates[c] * hidden;
+      int b1 = candidates[c + 1] * hidden;
+      int b2 = candidates[c + 2] * hidden;
+      int b3 = candidates[c + 3] * hidden;
       float s0 = 0;
       float s1 = 0;
       float s2 = 0;
       float s3 = 0;
-      int j = 0;
-      for (; j + 3 < hidden; j += 4) {
-        s0 += lastHidden[j] * itemWeights[base + j];
-        s1 += lastHidden[j + 1] * itemWeights[base + j + 1];
-        s2 += lastHidden[j + 2] * itemWeights[base + j + 2];
-        s3 += lastHidden[j + 3] * itemWeights[base + j + 3];
+      for (int j = 0; j < hidden; j++) {
+        float d = lastHidden[j];
+        s0 += d * itemWeights[b0 + j];
+        s1 += d * itemWeights[b1 + j];
+        s2 += d * itemWeights[b2 + j];
+        s3 += d * itemWeights[b3 + j];
       }
-      for (; j < hidden; j++) {
+      out[c] = biasValues[candidates[c]] + s0;
+      out[c + 1] = biasValues[candidates[c + 1]] + s1;
+      out[c + 2] = biasValues[candidates[c + 2]] + s2;
+      out[c + 3] = biasValues[candidates[c + 3]] + s3;
+    }
+    for (; c < candidates.length; c++) {
+      int base = candidates[c] * hidden;
+      float s0 = 0;
+      for (int j = 0; j < hidden; j++) {
         s0 += lastHidden[j] * itemWeights[base + j];
       }
-      out[c] = biasValues[candidates[c]] + (s0 + s1) + (s2 + s3);
+      out[c] = biasValues[candidates[c]] + s0;
     }
   }
 
