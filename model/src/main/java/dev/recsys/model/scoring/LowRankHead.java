@@ -24,7 +24,6 @@ final class LowRankHead implements AutoCloseable {
   private static final int ITERATIONS = 30;
 
   private final int hidden;
-  private final int numItems;
   private final NDArray projection;
   private final NDArray reduced;
   /** {@code reduced} as torch's linear takes a weight, [out, in]: a view. */
@@ -34,9 +33,8 @@ final class LowRankHead implements AutoCloseable {
   private final float[] itemWeights;
   private final float[] biasValues;
 
-  private LowRankHead(int hidden, int numItems, NDArray projection, NDArray reduced, NDArray bias, float[] itemWeights, float[] biasValues) {
+  private LowRankHead(int hidden, NDArray projection, NDArray reduced, NDArray bias, float[] itemWeights, float[] biasValues) {
     this.hidden = hidden;
-    this.numItems = numItems;
     this.projection = projection;
     this.reduced = reduced;
     this.reducedOutIn = reduced.transpose();
@@ -75,7 +73,7 @@ final class LowRankHead implements AutoCloseable {
       reduced = pt.matMul(w);
     }
     w.close();
-    return new LowRankHead(h, n, projection, reduced, manager.create(bias.data()), BlockWeights.transpose(weight.data(), h, n), bias.data());
+    return new LowRankHead(h, projection, reduced, manager.create(bias.data()), BlockWeights.transpose(weight.data(), h, n), bias.data());
   }
 
   /**
@@ -157,8 +155,8 @@ final class LowRankHead implements AutoCloseable {
     }
   }
 
-  /** The exact logit of each candidate item for one user's last hidden activations. */
-  void rescore(float[] lastHidden, int[] candidates, float[] out) {
+  /** The exact logit of each candidate item for one user's last hidden activations, {@code lastHidden[from .. from+h)}. */
+  void rescore(float[] lastHidden, int from, int[] candidates, float[] out) {
     int c = 0;
     // four candidates at a time: each activation is loaded once for four independent sums
     for (; c + 3 < candidates.length; c += 4) {
@@ -171,7 +169,7 @@ final class LowRankHead implements AutoCloseable {
       float s2 = 0;
       float s3 = 0;
       for (int j = 0; j < hidden; j++) {
-        float d = lastHidden[j];
+        float d = lastHidden[from + j];
         s0 += d * itemWeights[b0 + j];
         s1 += d * itemWeights[b1 + j];
         s2 += d * itemWeights[b2 + j];
@@ -186,7 +184,7 @@ final class LowRankHead implements AutoCloseable {
       int base = candidates[c] * hidden;
       float s0 = 0;
       for (int j = 0; j < hidden; j++) {
-        s0 += lastHidden[j] * itemWeights[base + j];
+        s0 += lastHidden[from + j] * itemWeights[base + j];
       }
       out[c] = biasValues[candidates[c]] + s0;
     }
@@ -194,10 +192,6 @@ final class LowRankHead implements AutoCloseable {
 
   int hidden() {
     return hidden;
-  }
-
-  int numItems() {
-    return numItems;
   }
 
   @Override

@@ -91,13 +91,7 @@ public final class Scorer implements AutoCloseable {
 
   /** The output layer's name: the last decoder layer of the architecture. */
   private static String outputLayer(ModelBundle bundle) {
-    String last = null;
-    for (String name : bundle.architecture().parameterShapes().keySet()) {
-      if (name.startsWith("dec") && name.endsWith(".weight")) {
-        last = name.substring(0, name.length() - ".weight".length());
-      }
-    }
-    return last;
+    return "dec" + (bundle.architecture().decoderDims().length - 2);
   }
 
   public ScoringMode mode() {
@@ -187,7 +181,7 @@ public final class Scorer implements AutoCloseable {
         }
         int[] cand = TopK.select(row, 0, numItems, candidates);
         float[] exact = new float[cand.length];
-        head.rescore(Arrays.copyOfRange(d, r * h, (r + 1) * h), cand, exact);
+        head.rescore(d, r * h, cand, exact);
         int[] best = TopK.select(exact, 0, exact.length, k);
         int[] items = new int[best.length];
         float[] scores = new float[best.length];
