@@ -49,14 +49,4 @@ public class Observation {
   public String key() {
     return model + "|" + kind + "|" + role + "|" + version + "|" + baselineVersion;
   }
-
-  /** 1-based rank of {@code movieId} in {@code list}, 0 when absent. */
-  static int rank(long[] list, long movieId) {
-    for (int i = 0; i < list.length; i++) {
-      if (list[i] == movieId) {
-        return i + 1;
-      }
-    }
-    return 0;
-  }
 }

@@ -285,14 +285,14 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     if (live == null) {
       return; // no list yet: nothing was predicted
     }
-    int liveRank = Observation.rank(live.movieIds, movieId);
+    int liveRank = live.rank(movieId);
     observed(Observation.event(modelName, ModelMetricsEvent.VERSION, ModelMetricsEvent.LIVE, live.version, 0, liveRank, 0));
     ServedModel.Loaded s = model.shadow();
     ServedList shadow = s == null ? null : lastShadow.value();
     if (shadow == null || shadow.version != s.version()) {
       return;
     }
-    int shadowRank = Observation.rank(shadow.movieIds, movieId);
+    int shadowRank = shadow.rank(movieId);
     observed(Observation.event(modelName, ModelMetricsEvent.VERSION, ModelMetricsEvent.SHADOW, shadow.version, 0, shadowRank, 0));
     if (shadow.baselineVersion == live.version) { // both lists came from the same batch
       observed(Observation.event(modelName, ModelMetricsEvent.COMPARISON, ModelMetricsEvent.SHADOW, shadow.version, live.version, shadowRank, liveRank));
