@@ -19,8 +19,20 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 final class Deliveries implements AutoCloseable {
 
-  /** Latencies of the recommendations whose triggers were sent in one window. */
-  record Latencies(long count, long emitP50, long emitP99, long emitMax, long visibleP50, long visibleP99, long visibleMax) {}
+  /**
+   * Latencies of the recommendations whose triggers were sent in one window; with how many became
+   * visible later than the 100 ms target, and when the slowest one's trigger was sent (to hold
+   * against checkpoint times and logs).
+   */
+  record Latencies(long count, long emitP50, long emitP99, long emitMax, long visibleP50, long visibleP99, long visibleMax,
+      long visibleOver100, long slowestSentAt) {
+
+    String describe() {
+      return String.format("%,d lists; emitted p50 %d, p99 %d, max %d ms; visible p50 %d, p99 %d, max %d ms; %,d (%.2f%%) visible after more "
+              + "than 100 ms; the slowest triggered at %s", count, emitP50, emitP99, emitMax, visibleP50, visibleP99, visibleMax, visibleOver100,
+          count == 0 ? 0 : 100.0 * visibleOver100 / count, count == 0 ? "-" : java.time.Instant.ofEpochMilli(slowestSentAt));
+    }
+  }
 
   private final Object lock = new Object();
   private long[] published = new long[1 << 20];
@@ -117,6 +129,9 @@ final class Deliveries implements AutoCloseable {
   Latencies latencies(long fromMs, long toMs) {
     long[] e;
     long[] v;
+    long over100 = 0;
+    long slowest = -1;
+    long slowestAt = 0;
     synchronized (lock) {
       int n = 0;
       e = new long[size];
@@ -125,6 +140,11 @@ final class Deliveries implements AutoCloseable {
         if (published[i] >= fromMs && published[i] <= toMs) {
           e[n] = emitted[i] - published[i];
           v[n] = visible[i] - published[i];
+          over100 += v[n] > 100 ? 1 : 0;
+          if (v[n] > slowest) {
+            slowest = v[n];
+            slowestAt = published[i];
+          }
           n++;
         }
       }
@@ -135,7 +155,7 @@ final class Deliveries implements AutoCloseable {
     Arrays.sort(v);
     int n = e.length;
     return new Latencies(n, Percentiles.of(e, 50), Percentiles.of(e, 99), n == 0 ? 0 : e[n - 1],
-        Percentiles.of(v, 50), Percentiles.of(v, 99), n == 0 ? 0 : v[n - 1]);
+        Percentiles.of(v, 50), Percentiles.of(v, 99), n == 0 ? 0 : v[n - 1], over100, slowestAt);
   }
 
   static long longField(String json, String key) {

@@ -154,7 +154,7 @@ final class JobBench implements Callable<Integer> {
                 deliveries.awaitAnswers(pct + "% load", lw, 0.98, ANSWER_TIMEOUT);
                 LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
                 sweep.add(point);
-                System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies());
+                System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
                 printStageMetrics(job);
               }
             }
