@@ -3,12 +3,17 @@ package dev.recsys.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Field;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
+import org.apache.flink.api.common.typeutils.base.array.LongPrimitiveArraySerializer;
 import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
@@ -61,6 +66,36 @@ class ServedListTest {
     assertEquals(3, old.rank(9000));
     assertEquals(0, old.rank(8));
     assertEquals(0, new ServedList().rank(8), "neither field set: nothing was listed");
+  }
+
+  /**
+   * A checkpoint written before the varints holds lists serialised with three fields. Flink's POJO
+   * schema evolution must call that compatible after migration, and read such a list with the new
+   * field null, which still ranks.
+   */
+  @Test
+  void listsCheckpointedAsLongsMigrateAndStillRank() throws Exception {
+    SerializerConfigImpl config = new SerializerConfigImpl();
+    PojoSerializer<ServedList> before = new PojoSerializer<>(ServedList.class,
+        new TypeSerializer<?>[] {IntSerializer.INSTANCE, IntSerializer.INSTANCE, LongPrimitiveArraySerializer.INSTANCE},
+        new Field[] {ServedList.class.getField("version"), ServedList.class.getField("baselineVersion"), ServedList.class.getField("movieIds")},
+        config);
+    ServedList old = new ServedList();
+    old.version = 5;
+    old.movieIds = new long[] {318, 2571, 1};
+    DataOutputSerializer out = new DataOutputSerializer(64);
+    before.serialize(old, out);
+    TypeSerializerSnapshot<ServedList> written = before.snapshotConfiguration();
+
+    TypeSerializer<ServedList> now = TypeInformation.of(ServedList.class).createSerializer(config);
+    assertTrue(now.snapshotConfiguration().resolveSchemaCompatibility(written).isCompatibleAfterMigration());
+    ServedList restored = written.restoreSerializer().deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+    assertEquals(5, restored.version);
+    assertEquals(null, restored.ranked);
+    assertEquals(2, restored.rank(2571));
+    DataOutputSerializer migrated = new DataOutputSerializer(64);
+    now.serialize(restored, migrated); // what the backend writes back
+    assertEquals(3, now.deserialize(new DataInputDeserializer(migrated.getCopyOfBuffer())).rank(1));
   }
 
   @Test
