@@ -220,18 +220,6 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     model.announced(element.getValue(), announced);
   }
 
-  /**
-   * From here until the checkpoint's synchronous part is over (the next mail), no batch starts: the
-   * task thread is blocked in it anyway, and RocksDB's flush takes several times longer when it shares the
-   * two cores with a forward pass.
-   */
-  @Override
-  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-    super.prepareSnapshotPreBarrier(checkpointId);
-    queue.hold();
-    mailbox.execute(queue::release, "resume scoring after the checkpoint's synchronous part");
-  }
-
   @Override
   public void snapshotState(StateSnapshotContext ctx) throws Exception {
     super.snapshotState(ctx);
@@ -284,11 +272,6 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   /** Test hook: users added and not yet emitted. */
   int unemitted() {
     return queue.size();
-  }
-
-  /** Test hook: users not yet taken by the scorer. */
-  int waitingForScorer() {
-    return queue.waiting();
   }
 
   /** Test hook: the sizes of the batches scored so far (the last thousand, in no particular order). */

@@ -34,7 +34,6 @@ final class ScoringQueue {
   private final Deque<Batch> taken = new ArrayDeque<>();
   private long oldestSinceNanos;
   private int takenUsers;
-  private boolean held;
   private boolean closed;
 
   /** Adds (or, for a user already waiting, replaces) a snapshot. */
@@ -64,7 +63,7 @@ final class ScoringQueue {
         if (closed) {
           return null;
         }
-        if (waiting.isEmpty() || held || !ready.getAsBoolean()) {
+        if (waiting.isEmpty() || !ready.getAsBoolean()) {
           changed.await(100, TimeUnit.MILLISECONDS); // also looks again for a model that came in
           continue;
         }
@@ -147,30 +146,6 @@ final class ScoringQueue {
       taken.forEach(b -> out.addAll(b.users()));
       out.addAll(waiting.values());
       return out;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * No new batch starts until {@link #release}: a checkpoint's synchronous part (RocksDB flushing
-   * its memtables on the task thread) then has the cores to itself instead of sharing them with a
-   * forward pass. A batch already being scored goes on.
-   */
-  void hold() {
-    lock.lock();
-    try {
-      held = true;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  void release() {
-    lock.lock();
-    try {
-      held = false;
-      changed.signalAll();
     } finally {
       lock.unlock();
     }

@@ -319,22 +319,6 @@ class RecommendOperatorTest {
   }
 
   @Test
-  void noBatchStartsFromACheckpointsBarrierUntilItsSynchronousPartIsOver() throws Exception {
-    try (Run r = start(config(10).set(JobConfig.BATCH_TIMEOUT, Duration.ZERO), null)) {
-      r.h().processElement1(rating(1, 10, 5f, 1));
-      settle(r);
-      assertEquals(1, r.out().size());
-      r.h().prepareSnapshotPreBarrier(1); // the barrier: the snapshot itself runs in this same mail
-      r.h().processElement1(rating(2, 11, 5f, 2));
-      Thread.sleep(300); // the scorer would take user 2 at once (no batch timeout)
-      assertEquals(1, r.out().size());
-      assertEquals(1, r.op().waitingForScorer(), "user 2 waits, not taken");
-      settle(r); // the next mail resumes scoring
-      assertEquals(List.of(1L, 2L), r.out().stream().map(RecommendationEvent::userId).toList());
-    }
-  }
-
-  @Test
   void usersNotYetEmittedSurviveACheckpointAndRestore() throws Exception {
     Path empty = tmp.resolve("empty-registry");
     Files.createDirectories(empty);
