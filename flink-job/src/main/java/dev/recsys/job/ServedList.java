@@ -1,6 +1,6 @@
 package dev.recsys.job;
 
-import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 
 /**
  * The movies of the last list a version gave a user, best first: what the user's next positive
@@ -63,16 +63,18 @@ public class ServedList {
     return 0;
   }
 
+  /** Runs on the task thread for every emitted list: a plain array, not a (synchronized) stream. */
   private static byte[] encode(long[] ids) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 3);
+    byte[] out = new byte[ids.length * 10]; // a long takes at most 10 varint bytes
+    int n = 0;
     for (long id : ids) {
       long v = id;
       while ((v & ~0x7fL) != 0) {
-        out.write((int) ((v & 0x7f) | 0x80));
+        out[n++] = (byte) ((v & 0x7f) | 0x80);
         v >>>= 7;
       }
-      out.write((int) v);
+      out[n++] = (byte) v;
     }
-    return out.toByteArray();
+    return Arrays.copyOf(out, n);
   }
 }
