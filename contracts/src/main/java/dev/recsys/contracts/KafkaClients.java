@@ -24,8 +24,18 @@ public final class KafkaClients {
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(OS_SOCKET_BUFFER));
     return p;
   }
+
+  /**
+   * {@code receive.buffer.bytes} / {@code socket.receive.buffer.bytes} value that leaves the TCP
+   * receive buffer to the OS, which grows it with the traffic. Kafka's fixed 64 KB (100 KB on the
+   * broker) holds a single segment on loopback (MTU 64 KB): when a busy reader falls behind, the
+   * next segment is dropped ({@code TcpExtRcvPruned}) and arrives again only after TCP's 200 ms
+   * minimum retransmission timeout, which a consumer sees as a list 200 ms late.
+   */
+  public static final int OS_SOCKET_BUFFER = -1;
 
   /** Idempotent producer: retries never duplicate or reorder a partition's records. */
   public static Properties idempotentProducer(String bootstrap) {

@@ -3,6 +3,7 @@ package dev.recsys.job;
 import dev.recsys.contracts.DeadLetterEvent;
 import dev.recsys.contracts.ModelMetricsEvent;
 import dev.recsys.contracts.JsonCodec;
+import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.RecommendationEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -16,6 +17,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -36,6 +38,8 @@ public final class KafkaIO {
             .setGroupId(c.group())
             .setStartingOffsets(startingOffsets(c.get(JobConfig.STARTING_OFFSETS)))
             .setDeserializer(new RawDeserializer())
+            // the OS sizes the socket's buffer (see KafkaClients.OS_SOCKET_BUFFER); the user's kafka.client.* settings win
+            .setProperty(ConsumerConfig.RECEIVE_BUFFER_CONFIG, Integer.toString(KafkaClients.OS_SOCKET_BUFFER))
             .setProperties(c.kafkaClientProperties())
             .setProperty("commit.offsets.on.checkpoint", "true")
             .build();

@@ -123,6 +123,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
     p.put("log.cleaner.backoff.ms", "1000"); // compacted topics shrink while one watches
+    // the OS sizes the sockets' buffers, as for the clients (see KafkaClients.OS_SOCKET_BUFFER)
+    p.put("socket.receive.buffer.bytes", Integer.toString(KafkaClients.OS_SOCKET_BUFFER));
+    p.put("socket.send.buffer.bytes", Integer.toString(KafkaClients.OS_SOCKET_BUFFER));
     try {
       Files.createDirectories(logDir);
       new Formatter()

@@ -4,6 +4,7 @@ import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.Topics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.recsys.kafka.testing.KafkaCluster;
 import dev.recsys.kafka.testing.WithKafka;
@@ -75,6 +76,18 @@ class EmbeddedKafkaTest {
     assertEquals(List.of("committed-1", "committed-2", "committed-3"), committed);
     List<String> uncommitted = consume(kafka.bootstrapServers(), "tx", "g-uncommitted", 4, true).stream().map(ConsumerRecord::value).toList();
     assertTrue(uncommitted.contains("aborted"), "read_uncommitted sees the aborted record: " + uncommitted);
+  }
+
+  @Test
+  void theEmbeddedBrokerLeavesItsSocketBuffersToTheOs(KafkaCluster kafka) throws Exception {
+    assumeTrue(kafka.kind().equals("embedded"), "a broker of another kind keeps its own socket settings");
+    try (Admin admin = Admin.create(KafkaClients.admin(kafka.bootstrapServers()))) {
+      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+      Config cfg = admin.describeConfigs(List.of(broker)).all().get().get(broker);
+      assertEquals("-1", cfg.get("socket.receive.buffer.bytes").value());
+      assertEquals("-1", cfg.get("socket.send.buffer.bytes").value());
+    }
+    assertEquals("-1", KafkaClients.readCommittedConsumer("x:1", "g").getProperty("receive.buffer.bytes"));
   }
 
   @Test

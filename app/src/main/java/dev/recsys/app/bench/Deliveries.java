@@ -10,12 +10,14 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The consumer's side: every recommendation as it becomes visible ({@code read_committed}), with
- * its trigger's Kafka timestamp, when the job emitted it and when this consumer saw it. Only those
- * three numbers are read from each record: a full decode would take CPU from the job.
+ * its trigger's Kafka timestamp, when the job emitted it, when the broker appended it (where the
+ * topic keeps {@code LogAppendTime}) and when this consumer saw it. Only those numbers are read
+ * from each record: a full decode would take CPU from the job.
  */
 final class Deliveries implements AutoCloseable {
 
@@ -25,12 +27,26 @@ final class Deliveries implements AutoCloseable {
    * against checkpoint times and logs).
    */
   record Latencies(long count, long emitP50, long emitP99, long emitMax, long visibleP50, long visibleP99, long visibleMax,
-      long visibleOver100, long slowestSentAt) {
+      long visibleOver100, long slowestSentAt, Hop toBroker, Hop toConsumer) {
 
     String describe() {
       return String.format("%,d lists; emitted p50 %d, p99 %d, max %d ms; visible p50 %d, p99 %d, max %d ms; %,d (%.2f%%) visible after more "
-              + "than 100 ms; the slowest triggered at %s", count, emitP50, emitP99, emitMax, visibleP50, visibleP99, visibleMax, visibleOver100,
-          count == 0 ? 0 : 100.0 * visibleOver100 / count, count == 0 ? "-" : java.time.Instant.ofEpochMilli(slowestSentAt));
+              + "than 100 ms; the slowest triggered at %s; emitted -> appended by the broker %s; appended -> seen here %s", count, emitP50, emitP99,
+          emitMax, visibleP50, visibleP99, visibleMax, visibleOver100, count == 0 ? 0 : 100.0 * visibleOver100 / count,
+          count == 0 ? "-" : java.time.Instant.ofEpochMilli(slowestSentAt), toBroker, toConsumer);
+    }
+  }
+
+  /** One hop between emission and visibility, in ms; empty where the topic does not keep the broker's append time. */
+  record Hop(long count, long p50, long p99, long max) {
+    static Hop of(long[] sorted) {
+      int n = sorted.length;
+      return new Hop(n, Percentiles.of(sorted, 50), Percentiles.of(sorted, 99), n == 0 ? 0 : sorted[n - 1]);
+    }
+
+    @Override
+    public String toString() {
+      return count == 0 ? "(no LogAppendTime)" : String.format("p50 %d, p99 %d, max %d ms", p50, p99, max);
     }
   }
 
@@ -38,6 +54,7 @@ final class Deliveries implements AutoCloseable {
   private long[] published = new long[1 << 20];
   private long[] emitted = new long[1 << 20];
   private long[] visible = new long[1 << 20];
+  private long[] appended = new long[1 << 20];
   private int size;
   private final AtomicLong count = new AtomicLong();
   private final AtomicBoolean running = new AtomicBoolean(true);
@@ -53,7 +70,8 @@ final class Deliveries implements AutoCloseable {
           for (var r : c.poll(Duration.ofMillis(50))) {
             long now = System.currentTimeMillis();
             String json = new String(r.value(), StandardCharsets.UTF_8);
-            add(longField(json, "\"triggerPublishedAt\":"), longField(json, "\"emittedAt\":"), now);
+            long append = r.timestampType() == TimestampType.LOG_APPEND_TIME ? r.timestamp() : -1;
+            add(longField(json, "\"triggerPublishedAt\":"), longField(json, "\"emittedAt\":"), append, now);
           }
         }
       }
@@ -72,16 +90,18 @@ final class Deliveries implements AutoCloseable {
     Thread.sleep(3000);
   }
 
-  private void add(long pub, long emit, long seen) {
+  private void add(long pub, long emit, long append, long seen) {
     synchronized (lock) {
       if (size == published.length) {
         published = Arrays.copyOf(published, size * 2);
         emitted = Arrays.copyOf(emitted, size * 2);
         visible = Arrays.copyOf(visible, size * 2);
+        appended = Arrays.copyOf(appended, size * 2);
       }
       published[size] = pub;
       emitted[size] = emit;
       visible[size] = seen;
+      appended[size] = append;
       size++;
     }
     count.incrementAndGet();
@@ -129,17 +149,26 @@ final class Deliveries implements AutoCloseable {
   Latencies latencies(long fromMs, long toMs) {
     long[] e;
     long[] v;
+    long[] toBroker;
+    long[] toConsumer;
     long over100 = 0;
     long slowest = -1;
     long slowestAt = 0;
     synchronized (lock) {
       int n = 0;
+      int hops = 0;
       e = new long[size];
       v = new long[size];
+      toBroker = new long[size];
+      toConsumer = new long[size];
       for (int i = 0; i < size; i++) {
         if (published[i] >= fromMs && published[i] <= toMs) {
           e[n] = emitted[i] - published[i];
           v[n] = visible[i] - published[i];
+          if (appended[i] >= 0) {
+            toBroker[hops] = appended[i] - emitted[i];
+            toConsumer[hops++] = visible[i] - appended[i];
+          }
           over100 += v[n] > 100 ? 1 : 0;
           if (v[n] > slowest) {
             slowest = v[n];
@@ -150,12 +179,16 @@ final class Deliveries implements AutoCloseable {
       }
       e = Arrays.copyOf(e, n);
       v = Arrays.copyOf(v, n);
+      toBroker = Arrays.copyOf(toBroker, hops);
+      toConsumer = Arrays.copyOf(toConsumer, hops);
     }
     Arrays.sort(e);
     Arrays.sort(v);
+    Arrays.sort(toBroker);
+    Arrays.sort(toConsumer);
     int n = e.length;
     return new Latencies(n, Percentiles.of(e, 50), Percentiles.of(e, 99), n == 0 ? 0 : e[n - 1],
-        Percentiles.of(v, 50), Percentiles.of(v, 99), n == 0 ? 0 : v[n - 1], over100, slowestAt);
+        Percentiles.of(v, 50), Percentiles.of(v, 99), n == 0 ? 0 : v[n - 1], over100, slowestAt, Hop.of(toBroker), Hop.of(toConsumer));
   }
 
   static long longField(String json, String key) {
@@ -171,5 +204,6 @@ final class Deliveries implements AutoCloseable {
   public void close() throws InterruptedException {
     running.set(false);
     thread.join(5000);
+
   }
 }

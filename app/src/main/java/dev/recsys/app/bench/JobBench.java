@@ -1,6 +1,8 @@
 package dev.recsys.app.bench;
 
 import ai.djl.Device;
+import dev.recsys.contracts.KafkaClients;
+import dev.recsys.contracts.Topics;
 import dev.recsys.job.JobConfig;
 import dev.recsys.model.Architecture;
 import dev.recsys.model.DjlRuntime;
@@ -27,6 +29,10 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -125,6 +131,7 @@ final class JobBench implements Callable<Integer> {
     try (ChildJvm broker = ChildJvm.start("broker", "1g", work.resolve("broker.log"), List.of("kafka", "--port", Integer.toString(port), "--data-dir", work.resolve("kafka").toString()))) {
       broker.awaitLog(l -> l.startsWith("kafka: "), Duration.ofSeconds(60));
       bootstrap = "127.0.0.1:" + port;
+      keepAppendTimes();
       try (Deliveries deliveries = new Deliveries(bootstrap); RatingLoad load = new RatingLoad(bootstrap, users, items)) {
         deliveries.awaitAssignment();
         Map<Integer, Double> saturated = new LinkedHashMap<>();
@@ -155,6 +162,7 @@ final class JobBench implements Callable<Integer> {
                 LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
                 sweep.add(point);
                 System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
+                printCheckpoints(job, lw);
                 printStageMetrics(job);
               }
             }
@@ -180,11 +188,28 @@ final class JobBench implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * The broker stamps each recommendation with its append time (the topic's {@code
+   * message.timestamp.type}, here only), so that the time between emission and visibility splits
+   * into the hop to the broker and the hop to the consumer.
+   */
+  private void keepAppendTimes() throws Exception {
+    try (Admin admin = Admin.create(KafkaClients.admin(bootstrap))) {
+      ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, Topics.RECOMMENDATIONS);
+      admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry("message.timestamp.type", "LogAppendTime"),
+          AlterConfigOp.OpType.SET)))).all().get();
+    }
+  }
+
   private ChildJvm startJob(int parallelism, String delivery, String name) throws Exception {
     int prom = ChildJvm.freePort();
+    int rest = jobSettings.containsKey("rest.bind-port") ? Integer.parseInt(jobSettings.get("rest.bind-port")) : ChildJvm.freePort();
     String run = name + "-" + System.nanoTime();
     List<String> args = new ArrayList<>();
     jobSettings.forEach((k, v) -> args.add("-D" + k + "=" + v));
+    if (!jobSettings.containsKey("rest.bind-port")) {
+      args.add("-Drest.bind-port=" + rest);
+    }
     args.addAll(0, List.of(
         "job", "--bootstrap", bootstrap, "--registry", registryRoot.toString(), "--model-name", "bench",
         "--checkpoint-dir", work.resolve("checkpoints").resolve(run).toString(), "--parallelism", Integer.toString(parallelism),
@@ -194,10 +219,21 @@ final class JobBench implements Callable<Integer> {
         "-Dmetrics.reporter.prom.port=" + prom));
     ChildJvm job = ChildJvm.start(name, jobHeap, work.resolve(name + ".log"), args);
     promPorts.put(job.pid(), prom);
+    restPorts.put(job.pid(), rest);
     return job;
   }
 
   private final Map<Long, Integer> promPorts = new TreeMap<>();
+  private final Map<Long, Integer> restPorts = new TreeMap<>();
+
+  /** The checkpoints taken while a load was offered: the slowest lists line up with them. */
+  private void printCheckpoints(ChildJvm job, RatingLoad.Window w) {
+    try {
+      System.out.println("  " + CheckpointTimes.describe(new CheckpointTimes(restPorts.get(job.pid())).between(w.fromMs(), w.toMs())));
+    } catch (Exception e) {
+      System.out.println("  (checkpoint times unavailable: " + e.getMessage() + ")");
+    }
+  }
 
   /** Until the job answers, then full load for the JIT; nothing of it is measured. */
   private void warmUp(ChildJvm job, RatingLoad load, Deliveries deliveries) throws Exception {
