@@ -13,10 +13,12 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.CompressionType;
 
 /** The job's guards against inputs and settings that would otherwise loop, collide or pin state. */
 class JobSafetyTest {
@@ -76,6 +78,15 @@ class JobSafetyTest {
     assertEquals(3, f.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS));
     assertEquals(Duration.ofSeconds(1), f.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF));
     assertEquals(10, (int) JobEnvironment.configuration(JobConfig.defaults()).get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS));
+  }
+
+  @Test
+  void rocksDbLeavesTheLevelsACheckpointFlushesUncompressedUnlessTheUserChoosesOtherwise() {
+    assertEquals(List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION, CompressionType.LZ4_COMPRESSION),
+        JobEnvironment.configuration(JobConfig.defaults()).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
+    JobConfig c = JobConfig.defaults();
+    c.setFlinkProperty("state.backend.rocksdb.compression.per.level", "ZSTD_COMPRESSION");
+    assertEquals(List.of(CompressionType.ZSTD_COMPRESSION), JobEnvironment.configuration(c).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
   }
 
   @Test

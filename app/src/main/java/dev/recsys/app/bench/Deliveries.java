@@ -205,5 +205,6 @@ final class Deliveries implements AutoCloseable {
     running.set(false);
     thread.join(5000);
 
+
   }
 }
