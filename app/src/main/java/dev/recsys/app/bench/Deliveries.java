@@ -204,7 +204,5 @@ final class Deliveries implements AutoCloseable {
   public void close() throws InterruptedException {
     running.set(false);
     thread.join(5000);
-
-
   }
 }
