@@ -135,7 +135,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     historyCap = config.get(JobConfig.HISTORY_CAP);
     topK = config.get(JobConfig.TOP_K);
     capacity = QUEUED_BATCHES * batchSize;
-    ValueStateDescriptor<UserHistory> desc = new ValueStateDescriptor<>("history", UserHistory.class);
+    ValueStateDescriptor<UserHistory> desc = new ValueStateDescriptor<>("history", UserHistorySerializer.INSTANCE);
     Duration ttl = config.get(JobConfig.STATE_TTL);
     if (!ttl.isZero()) {
       desc.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());

@@ -44,19 +44,11 @@ public class ServedList {
       }
       return 0;
     }
+    Varints.Reader in = new Varints.Reader(ranked);
     int rank = 0;
-    int at = 0;
-    while (at < ranked.length) {
-      long v = 0;
-      int shift = 0;
-      byte b;
-      do {
-        b = ranked[at++];
-        v |= (long) (b & 0x7f) << shift;
-        shift += 7;
-      } while (b < 0);
+    while (in.hasNext()) {
       rank++;
-      if (v == movieId) {
+      if (in.next() == movieId) {
         return rank;
       }
     }
@@ -65,15 +57,10 @@ public class ServedList {
 
   /** Runs on the task thread for every emitted list: a plain array, not a (synchronized) stream. */
   private static byte[] encode(long[] ids) {
-    byte[] out = new byte[ids.length * 10]; // a long takes at most 10 varint bytes
+    byte[] out = new byte[ids.length * Varints.MAX_BYTES];
     int n = 0;
     for (long id : ids) {
-      long v = id;
-      while ((v & ~0x7fL) != 0) {
-        out[n++] = (byte) ((v & 0x7f) | 0x80);
-        v >>>= 7;
-      }
-      out[n++] = (byte) v;
+      n = Varints.put(out, n, id);
     }
     return Arrays.copyOf(out, n);
   }

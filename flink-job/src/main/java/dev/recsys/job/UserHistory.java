@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * A user's ratings as kept in keyed state: external movieIds (never model indices, so the state
  * survives a model with another vocabulary), each with its latest rating and that rating's time,
- * ordered by time. A Flink POJO: public fields of primitive arrays serialise compactly in RocksDB.
+ * ordered by time. RocksDB keeps it in {@link UserHistorySerializer}'s varints; a Flink POJO
+ * elsewhere (the queue's operator state), and in checkpoints written before that serializer.
  *
  * <p>Rules:
  *

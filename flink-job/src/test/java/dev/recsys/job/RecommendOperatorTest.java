@@ -25,12 +25,22 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,8 +86,16 @@ class RecommendOperatorTest {
   }
 
   Run start(JobConfig c, OperatorSubtaskState restore) throws Exception {
+    return start(c, restore, null);
+  }
+
+  /** With {@code backend} null, the harness's heap state; else that backend (RocksDB for the real layout). */
+  Run start(JobConfig c, OperatorSubtaskState restore, StateBackend backend) throws Exception {
     RecommendOperator op = new RecommendOperator(c);
     var h = new KeyedTwoInputStreamOperatorTestHarness<Long, Rating, ModelUpdateEvent, RecommendationEvent>(op, Rating::userId, null, Types.LONG);
+    if (backend != null) {
+      h.setStateBackend(backend);
+    }
     h.setup();
     if (restore != null) {
       h.initializeState(restore);
@@ -379,6 +397,57 @@ class RecommendOperatorTest {
       r.h().processElement1(rating(1, 14, 5f, 4));
       settle(r);
       assertEquals(2, r.out().get(3).modelVersion());
+    }
+  }
+
+  /**
+   * A checkpoint from before {@link UserHistorySerializer} holds the histories as Flink POJOs.
+   * Restored into RocksDB, they migrate: the user's earlier ratings still shape the next list (the
+   * positive one as input, the low one excluded), and the migrated state checkpoints and restores
+   * again.
+   */
+  @Test
+  void historiesCheckpointedAsPojosMigrateInRocksDbAndStillShapeTheNextList() throws Exception {
+    Duration ttl = JobConfig.defaults().get(JobConfig.STATE_TTL);
+    KeyedProcessFunction<Long, Long, Object> before = new KeyedProcessFunction<>() {
+      private transient ValueState<UserHistory> history;
+
+      @Override
+      public void open(OpenContext ctx) {
+        ValueStateDescriptor<UserHistory> d = new ValueStateDescriptor<>("history", UserHistory.class); // the POJO form
+        d.enableTimeToLive(StateTtlConfig.newBuilder(ttl).cleanupInRocksdbCompactFilter(1000).build());
+        history = getRuntimeContext().getState(d);
+      }
+
+      @Override
+      public void processElement(Long user, Context ctx, Collector<Object> out) throws Exception {
+        UserHistory h = new UserHistory();
+        h.apply(10, 5f, 1, 500);
+        h.apply(11, 2f, 2, 500);
+        history.update(h);
+      }
+    };
+    OperatorSubtaskState pojos;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<Long, Long, Object>(new KeyedProcessOperator<>(before), u -> u, Types.LONG)) {
+      h.setStateBackend(new EmbeddedRocksDBStateBackend());
+      h.open();
+      h.processElement(new StreamRecord<>(1L));
+      pojos = h.snapshot(1, 1);
+    }
+    List<Long> expected = expected(new long[] {10, 12}, new long[] {10, 11, 12});
+    OperatorSubtaskState migrated;
+    try (Run r = start(config(1), pojos, new EmbeddedRocksDBStateBackend())) {
+      r.h().processElement1(rating(1, 12, 5f, 3));
+      settle(r);
+      assertEquals(List.of(expected), r.out().stream().map(e -> e.items().stream().map(RecommendationEvent.Item::movieId).toList()).toList());
+      migrated = r.h().snapshot(2, 2);
+    }
+    try (Run r = start(config(1), migrated, new EmbeddedRocksDBStateBackend())) {
+      r.h().processElement1(rating(1, 12, 5f, 3)); // the same rating again: a duplicate of what the state holds
+      r.h().processElement1(rating(1, 13, 1f, 4));
+      settle(r);
+      assertEquals(List.of(expected(new long[] {10, 12}, new long[] {10, 11, 12, 13})),
+          r.out().stream().map(e -> e.items().stream().map(RecommendationEvent.Item::movieId).toList()).toList());
     }
   }
 
