@@ -17,9 +17,9 @@ import org.apache.flink.core.memory.DataOutputView;
  * (four-byte floats for a history with any other value), and the sorted exclusions as gaps. An
  * ML-20M user comes to about a quarter of the POJO's bytes.
  *
- * <p>Layout: varint length of the rest; a byte, {@link #HALF_STARS} or {@link #FLOATS}; varint
- * count; per rating ZigZag movieId, ZigZag time step, rating; varint count of exclusions; per
- * exclusion ZigZag step from the previous one.
+ * <p>Layout: a byte, {@link #HALF_STARS} or {@link #FLOATS}; varint count; per rating ZigZag
+ * movieId, ZigZag time step, rating; varint count of exclusions; per exclusion ZigZag step from the
+ * previous one. It is written straight to the backend's output, with no buffer of its own.
  *
  * <p>State written before, with the POJO serializer, is compatible after migration: on restore the
  * backend reads each history with the old serializer and writes it back with this one.
@@ -63,69 +63,50 @@ public final class UserHistorySerializer extends TypeSerializerSingleton<UserHis
 
   @Override
   public void serialize(UserHistory h, DataOutputView out) throws IOException {
-    int n = h.movieIds.length;
     boolean halfStars = true;
     for (float r : h.ratings) {
       halfStars &= r >= 0 && r <= 127 && r * 2 == Math.rint(r * 2);
     }
-    byte[] buf = new byte[1 + Varints.MAX_BYTES * (2 + 2 * n + h.excluded.length) + 4 * n];
-    int at = 0;
-    buf[at++] = halfStars ? HALF_STARS : FLOATS;
-    at = Varints.put(buf, at, n);
+    out.writeByte(halfStars ? HALF_STARS : FLOATS);
+    Varints.write(out, h.movieIds.length);
     long previous = 0;
-    for (int i = 0; i < n; i++) {
-      at = Varints.put(buf, at, Varints.zigzag(h.movieIds[i]));
-      at = Varints.put(buf, at, Varints.zigzag(h.timestamps[i] - previous));
+    for (int i = 0; i < h.movieIds.length; i++) {
+      Varints.write(out, Varints.zigzag(h.movieIds[i]));
+      Varints.write(out, Varints.zigzag(h.timestamps[i] - previous));
       previous = h.timestamps[i];
       if (halfStars) {
-        buf[at++] = (byte) (h.ratings[i] * 2);
+        out.writeByte((int) (h.ratings[i] * 2));
       } else {
-        int bits = Float.floatToIntBits(h.ratings[i]);
-        for (int s = 24; s >= 0; s -= 8) {
-          buf[at++] = (byte) (bits >>> s);
-        }
+        out.writeFloat(h.ratings[i]);
       }
     }
-    at = Varints.put(buf, at, h.excluded.length);
+    Varints.write(out, h.excluded.length);
     previous = 0;
     for (long m : h.excluded) {
-      at = Varints.put(buf, at, Varints.zigzag(m - previous));
+      Varints.write(out, Varints.zigzag(m - previous));
       previous = m;
     }
-    writeLength(out, at);
-    out.write(buf, 0, at);
   }
 
   @Override
   public UserHistory deserialize(DataInputView in) throws IOException {
-    byte[] buf = new byte[readLength(in)];
-    in.readFully(buf);
-    Varints.Reader r = new Varints.Reader(buf);
-    boolean halfStars = r.nextByte() == HALF_STARS;
-    int n = (int) r.next();
+    boolean halfStars = in.readByte() == HALF_STARS;
+    int n = (int) Varints.read(in);
     UserHistory h = new UserHistory();
     h.movieIds = new long[n];
     h.timestamps = new long[n];
     h.ratings = new float[n];
     long previous = 0;
     for (int i = 0; i < n; i++) {
-      h.movieIds[i] = Varints.unzigzag(r.next());
-      previous += Varints.unzigzag(r.next());
+      h.movieIds[i] = Varints.unzigzag(Varints.read(in));
+      previous += Varints.unzigzag(Varints.read(in));
       h.timestamps[i] = previous;
-      if (halfStars) {
-        h.ratings[i] = (r.nextByte() & 0xff) / 2f;
-      } else {
-        int bits = 0;
-        for (int s = 0; s < 4; s++) {
-          bits = bits << 8 | (r.nextByte() & 0xff);
-        }
-        h.ratings[i] = Float.intBitsToFloat(bits);
-      }
+      h.ratings[i] = halfStars ? in.readUnsignedByte() / 2f : in.readFloat();
     }
-    h.excluded = new long[(int) r.next()];
+    h.excluded = new long[(int) Varints.read(in)];
     previous = 0;
     for (int i = 0; i < h.excluded.length; i++) {
-      previous += Varints.unzigzag(r.next());
+      previous += Varints.unzigzag(Varints.read(in));
       h.excluded[i] = previous;
     }
     return h;
@@ -138,27 +119,7 @@ public final class UserHistorySerializer extends TypeSerializerSingleton<UserHis
 
   @Override
   public void copy(DataInputView in, DataOutputView out) throws IOException {
-    byte[] buf = new byte[readLength(in)];
-    in.readFully(buf);
-    writeLength(out, buf.length);
-    out.write(buf); // not write(in, n): Flink's DataOutputSerializer does not grow for that one
-  }
-
-  private static void writeLength(DataOutputView out, int length) throws IOException {
-    byte[] b = new byte[5];
-    out.write(b, 0, Varints.put(b, 0, length));
-  }
-
-  private static int readLength(DataInputView in) throws IOException {
-    int v = 0;
-    int shift = 0;
-    byte b;
-    do {
-      b = in.readByte();
-      v |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b < 0);
-    return v;
+    serialize(deserialize(in), out); // the form has no length prefix to copy the bytes by
   }
 
   @Override

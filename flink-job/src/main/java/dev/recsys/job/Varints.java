@@ -1,5 +1,9 @@
 package dev.recsys.job;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
 /**
  * Unsigned LEB128 varints, with ZigZag for values that may be negative: the integer encoding of
  * the keyed state that every event rewrites ({@link ServedList}, {@link UserHistorySerializer}).
@@ -19,6 +23,28 @@ final class Varints {
     }
     out[at++] = (byte) v;
     return at;
+  }
+
+  /** Writes {@code v} as an unsigned varint to a stream. */
+  static void write(DataOutput out, long v) throws IOException {
+    while ((v & ~0x7fL) != 0) {
+      out.writeByte((int) ((v & 0x7f) | 0x80));
+      v >>>= 7;
+    }
+    out.writeByte((int) v);
+  }
+
+  /** Reads one unsigned varint from a stream. */
+  static long read(DataInput in) throws IOException {
+    long v = 0;
+    int shift = 0;
+    byte b;
+    do {
+      b = in.readByte();
+      v |= (long) (b & 0x7f) << shift;
+      shift += 7;
+    } while (b < 0);
+    return v;
   }
 
   /** Maps signed to unsigned so that small magnitudes stay small: 0, -1, 1, -2 become 0, 1, 2, 3. */
@@ -53,11 +79,6 @@ final class Varints {
         shift += 7;
       } while (b < 0);
       return v;
-    }
-
-    /** The next raw byte (a field that is not a varint). */
-    byte nextByte() {
-      return in[at++];
     }
   }
 }

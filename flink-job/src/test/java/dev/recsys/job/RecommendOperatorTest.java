@@ -80,6 +80,11 @@ class RecommendOperatorTest {
       return h.extractOutputValues();
     }
 
+    /** The movieIds of each list emitted so far, in order. */
+    List<List<Long>> lists() {
+      return out().stream().map(e -> e.items().stream().map(RecommendationEvent.Item::movieId).toList()).toList();
+    }
+
     List<DeadLetterEvent> deadLetters() {
       return h.getSideOutput(DeadLetters.TAG) == null ? List.of() : h.getSideOutput(DeadLetters.TAG).stream().map(StreamRecord::getValue).toList();
     }
@@ -439,15 +444,14 @@ class RecommendOperatorTest {
     try (Run r = start(config(1), pojos, new EmbeddedRocksDBStateBackend())) {
       r.h().processElement1(rating(1, 12, 5f, 3));
       settle(r);
-      assertEquals(List.of(expected), r.out().stream().map(e -> e.items().stream().map(RecommendationEvent.Item::movieId).toList()).toList());
+      assertEquals(List.of(expected), r.lists());
       migrated = r.h().snapshot(2, 2);
     }
     try (Run r = start(config(1), migrated, new EmbeddedRocksDBStateBackend())) {
       r.h().processElement1(rating(1, 12, 5f, 3)); // the same rating again: a duplicate of what the state holds
       r.h().processElement1(rating(1, 13, 1f, 4));
       settle(r);
-      assertEquals(List.of(expected(new long[] {10, 12}, new long[] {10, 11, 12, 13})),
-          r.out().stream().map(e -> e.items().stream().map(RecommendationEvent.Item::movieId).toList()).toList());
+      assertEquals(List.of(expected(new long[] {10, 12}, new long[] {10, 11, 12, 13})), r.lists());
     }
   }
 

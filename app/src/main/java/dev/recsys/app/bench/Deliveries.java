@@ -26,27 +26,31 @@ final class Deliveries implements AutoCloseable {
    * visible later than the 100 ms target, and when the slowest one's trigger was sent (to hold
    * against checkpoint times and logs).
    */
-  record Latencies(long count, long emitP50, long emitP99, long emitMax, long visibleP50, long visibleP99, long visibleMax,
-      long visibleOver100, long slowestSentAt, Hop toBroker, Hop toConsumer) {
+  record Latencies(long count, Spread emitted, Spread visible, long visibleOver100, long slowestSentAt, Spread toBroker, Spread toConsumer) {
 
     String describe() {
-      return String.format("%,d lists; emitted p50 %d, p99 %d, max %d ms; visible p50 %d, p99 %d, max %d ms; %,d (%.2f%%) visible after more "
-              + "than 100 ms; the slowest triggered at %s; emitted -> appended by the broker %s; appended -> seen here %s", count, emitP50, emitP99,
-          emitMax, visibleP50, visibleP99, visibleMax, visibleOver100, count == 0 ? 0 : 100.0 * visibleOver100 / count,
-          count == 0 ? "-" : java.time.Instant.ofEpochMilli(slowestSentAt), toBroker, toConsumer);
+      return String.format("%,d lists; emitted %s; visible %s; %,d (%.2f%%) visible after more than 100 ms; the slowest triggered at %s; "
+              + "emitted -> appended by the broker %s; appended -> seen here %s", count, emitted, visible, visibleOver100,
+          count == 0 ? 0 : 100.0 * visibleOver100 / count, count == 0 ? "-" : java.time.Instant.ofEpochMilli(slowestSentAt),
+          hop(toBroker), hop(toConsumer));
+    }
+
+    /** A hop is measured only where the topic keeps the broker's append time. */
+    private static String hop(Spread s) {
+      return s.count() == 0 ? "(no LogAppendTime)" : s.toString();
     }
   }
 
-  /** One hop between emission and visibility, in ms; empty where the topic does not keep the broker's append time. */
-  record Hop(long count, long p50, long p99, long max) {
-    static Hop of(long[] sorted) {
+  /** p50, p99 and max of some latencies, in ms. */
+  record Spread(long count, long p50, long p99, long max) {
+    static Spread of(long[] sorted) {
       int n = sorted.length;
-      return new Hop(n, Percentiles.of(sorted, 50), Percentiles.of(sorted, 99), n == 0 ? 0 : sorted[n - 1]);
+      return new Spread(n, Percentiles.of(sorted, 50), Percentiles.of(sorted, 99), n == 0 ? 0 : sorted[n - 1]);
     }
 
     @Override
     public String toString() {
-      return count == 0 ? "(no LogAppendTime)" : String.format("p50 %d, p99 %d, max %d ms", p50, p99, max);
+      return String.format("p50 %d, p99 %d, max %d ms", p50, p99, max);
     }
   }
 
@@ -186,9 +190,7 @@ final class Deliveries implements AutoCloseable {
     Arrays.sort(v);
     Arrays.sort(toBroker);
     Arrays.sort(toConsumer);
-    int n = e.length;
-    return new Latencies(n, Percentiles.of(e, 50), Percentiles.of(e, 99), n == 0 ? 0 : e[n - 1],
-        Percentiles.of(v, 50), Percentiles.of(v, 99), n == 0 ? 0 : v[n - 1], over100, slowestAt, Hop.of(toBroker), Hop.of(toConsumer));
+    return new Latencies(e.length, Spread.of(e), Spread.of(v), over100, slowestAt, Spread.of(toBroker), Spread.of(toConsumer));
   }
 
   static long longField(String json, String key) {

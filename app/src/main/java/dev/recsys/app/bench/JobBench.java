@@ -359,7 +359,7 @@ final class JobBench implements Callable<Integer> {
   private static void row(LoadPoint p, String delivery) {
     Deliveries.Latencies l = p.latencies();
     System.out.printf("| %d%% (%s) | %,.0f | %d / %d / %d ms | %d / %d / %d ms |%n", p.percent(), delivery, p.offered(),
-        l.emitP50(), l.emitP99(), l.emitMax(), l.visibleP50(), l.visibleP99(), l.visibleMax());
+        l.emitted().p50(), l.emitted().p99(), l.emitted().max(), l.visible().p50(), l.visible().p99(), l.visible().max());
   }
 
   static String machine() {

@@ -23,11 +23,11 @@ final class LatencyPlot {
   static void write(Path png, String title, List<JobBench.LoadPoint> points) throws IOException {
     System.setProperty("java.awt.headless", "true");
     XYSeriesCollection data = new XYSeriesCollection();
-    data.addSeries(series("emitted p50", points, Deliveries.Latencies::emitP50));
-    data.addSeries(series("emitted p99", points, Deliveries.Latencies::emitP99));
-    data.addSeries(series("visible p50", points, Deliveries.Latencies::visibleP50));
-    data.addSeries(series("visible p99", points, Deliveries.Latencies::visibleP99));
-    data.addSeries(series("visible max", points, Deliveries.Latencies::visibleMax));
+    data.addSeries(series("emitted p50", points, l -> l.emitted().p50()));
+    data.addSeries(series("emitted p99", points, l -> l.emitted().p99()));
+    data.addSeries(series("visible p50", points, l -> l.visible().p50()));
+    data.addSeries(series("visible p99", points, l -> l.visible().p99()));
+    data.addSeries(series("visible max", points, l -> l.visible().max()));
     LogarithmicAxis ms = new LogarithmicAxis("milliseconds after the rating was sent (log scale)");
     ms.setStrictValuesFlag(false);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
