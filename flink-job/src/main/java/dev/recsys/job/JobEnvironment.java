@@ -26,7 +26,9 @@ public final class JobEnvironment {
   public static Configuration configuration(JobConfig c) {
     Configuration f = Configuration.fromMap(c.flinkProperties());
     f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-    f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+    if (!f.contains(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)) {
+      f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+    }
     if (!f.contains(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL)) {
       // each checkpoint's synchronous part flushes the memtables into new level-0 files on the
       // task thread, and the states (varints, floats) hardly compress: Snappy there only lengthened

@@ -322,6 +322,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   /** Step 3, on the scoring thread: batches in the order they were taken, each handed to the mailbox. */
   private void scoreLoop() {
     try {
+      DjlRuntime.useIntraOpThreads(scoringThreads(config)); // this thread did not load the engine
       while (true) {
         ScoringQueue.Batch b = queue.take(batchSize, maxDelayNanos, () -> model.current() != null);
         if (b == null) {

@@ -13,7 +13,10 @@ import java.util.Locale;
  *   <li>{@code ai.djl.offline=true}: never download a native library or probe the network for
  *       telemetry. libtorch comes from the {@code pytorch-native-cpu} jar on the classpath.
  *   <li>{@code DJL_CACHE_DIR}: where libtorch is unpacked; defaults to {@code ~/.recsys/djl}.
- *   <li>PyTorch intra-op and inter-op thread counts.
+ *   <li>PyTorch intra-op and inter-op thread counts, read when the engine loads. The intra-op
+ *       count binds only the thread that loads the engine: MKL's GEMM and OpenMP keep their
+ *       thread counts per calling thread, and a thread of its own that scores (a Flink task's
+ *       scorer) would use every core. Such a thread calls {@link #useIntraOpThreads} first.
  * </ul>
  */
 public final class DjlRuntime {
@@ -24,6 +27,7 @@ public final class DjlRuntime {
   }
 
   private static volatile boolean configured;
+  private static volatile boolean threadsConfigured;
 
   private DjlRuntime() {}
 
@@ -33,11 +37,21 @@ public final class DjlRuntime {
   }
 
   /**
-   * Sets the offline flag, cache directory and thread counts. Only the first call has an effect on
-   * the threads, since PyTorch reads them when the engine loads.
+   * Sets the offline flag, cache directory and thread counts. The first call that gives thread
+   * counts sets them (an earlier call without any does not take their place), and only before the
+   * engine loads, since PyTorch reads them then.
    */
   public static synchronized void configure(Path cacheDir, Threads threads) {
     System.setProperty("ai.djl.offline", "true");
+    if (!threadsConfigured && (threads.intraOp() > 0 || threads.interOp() > 0)) {
+      if (threads.intraOp() > 0) {
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads.intraOp()));
+      }
+      if (threads.interOp() > 0) {
+        System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(threads.interOp()));
+      }
+      threadsConfigured = true;
+    }
     if (configured) {
       return;
     }
@@ -49,13 +63,18 @@ public final class DjlRuntime {
       System.setProperty("DJL_CACHE_DIR", dir.toString());
       System.setProperty("ENGINE_CACHE_DIR", dir.toString());
     }
-    if (threads.intraOp() > 0) {
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads.intraOp()));
-    }
-    if (threads.interOp() > 0) {
-      System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(threads.interOp()));
-    }
     configured = true;
+  }
+
+  /**
+   * Makes the calling thread's forward passes use {@code threads} intra-op threads (loading the
+   * engine if it has not loaded yet). For a thread that scores but did not load the engine.
+   */
+  public static void useIntraOpThreads(int threads) {
+    configure();
+    if ("PyTorch".equals(Engine.getInstance().getEngineName())) {
+      ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
   }
 
   /**

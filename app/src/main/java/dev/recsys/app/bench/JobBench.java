@@ -89,6 +89,14 @@ final class JobBench implements Callable<Integer> {
   @Option(names = "--job-set", paramLabel = "KEY=VALUE", description = "A job setting, or a Flink configuration key, for every job this run starts, as the job's -D (repeatable)")
   Map<String, String> jobSettings = Map.of();
 
+  @Option(names = "--compare", paramLabel = "KEY=VALUE",
+      description = "A second variant's settings, on top of --job-set (repeatable): the run alternates both variants (A B, B A, ...) at the first "
+          + "parallelism, --rounds times each, and prints them side by side and as medians; no parallelism 2, exactly-once or plot then")
+  Map<String, String> compare = Map.of();
+
+  @Option(names = "--rounds", defaultValue = "3", description = "With --compare: runs per variant (default: ${DEFAULT-VALUE})")
+  int rounds;
+
   @Option(names = "--plot", defaultValue = "target/bench/job-latency.png", description = "Latency against load, PNG (default: ${DEFAULT-VALUE})")
   Path plot;
 
@@ -137,41 +145,20 @@ final class JobBench implements Callable<Integer> {
         Map<Integer, Double> saturated = new LinkedHashMap<>();
         Map<Integer, Cpu> cpuAtSaturation = new LinkedHashMap<>();
         List<LoadPoint> sweep = new ArrayList<>();
+        if (!compare.isEmpty()) {
+          compare(broker, load, deliveries, alone);
+          return 0;
+        }
         for (int p : parallelisms) {
-          try (ChildJvm job = startJob(p, "at_least_once", "job-p" + p)) {
-            warmUp(job, load, deliveries);
-            Cpu before = cpu(broker, job);
-            RatingLoad.Window w = load.saturate(saturationSeconds, deliveries::count, 8L * batch * p);
-            Cpu cpu = cpu(broker, job).minus(before);
-            deliveries.awaitAnswers("saturation, parallelism " + p, w, 0.98, ANSWER_TIMEOUT);
-            double rate = deliveries.emittedBetween(w.fromMs() + 5000, w.toMs()) / (w.seconds() - 5);
-            saturated.put(p, rate);
-            cpuAtSaturation.put(p, cpu);
-            System.out.printf("saturated, parallelism %d: %,.0f recommendations/s (%,d events in %.0f s, closed loop)%n", p, rate, w.sent(), w.seconds());
-            printStageMetrics(job);
-            if (p == parallelisms.get(0)) {
-              List<Double> offers = rates != null ? rates : loads.stream().map(pct -> rate * pct / 100.0).toList();
-              for (double offered : offers) {
-                int pct = (int) Math.round(100 * offered / rate);
-                Cpu start = cpu(broker, job);
-                RatingLoad.Window lw = load.offer(offered, loadSeconds);
-                Cpu used = cpu(broker, job).minus(start);
-                System.out.printf("  %3d%%: CPU share of the machine: broker %.0f%%, clients %.0f%%, job %.0f%% (%s)%n", pct,
-                    100 * used.broker() / used.machine(), 100 * used.clients() / used.machine(), 100 * used.job() / used.machine(), used.stages());
-                deliveries.awaitAnswers(pct + "% load", lw, 0.98, ANSWER_TIMEOUT);
-                LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
-                sweep.add(point);
-                System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
-                printCheckpoints(job, lw);
-                printStageMetrics(job);
-              }
-            }
-          }
+          Trial t = trial(broker, load, deliveries, p, jobSettings, "job-p" + p, p == parallelisms.get(0));
+          saturated.put(p, t.saturated());
+          cpuAtSaturation.put(p, t.cpu());
+          sweep.addAll(t.points());
         }
         LoadPoint exactlyOnce = null;
         if (exactlyOnceLoad > 0) {
           int p = parallelisms.get(0);
-          try (ChildJvm job = startJob(p, "exactly_once", "job-exactly-once")) {
+          try (ChildJvm job = startJob(p, "exactly_once", "job-exactly-once", jobSettings)) {
             warmUp(job, load, deliveries);
             double offered = saturated.get(p) * exactlyOnceLoad / 100.0;
             RatingLoad.Window lw = load.offer(offered, loadSeconds);
@@ -188,6 +175,112 @@ final class JobBench implements Callable<Integer> {
     return 0;
   }
 
+  /** One job's run: warm-up, saturation and (with {@code sweep}) the offered loads, each printed as it ends. */
+  record Trial(double saturated, Cpu cpu, List<LoadPoint> points, List<List<CheckpointTimes.Checkpoint>> checkpoints) {}
+
+  private Trial trial(ChildJvm broker, RatingLoad load, Deliveries deliveries, int p, Map<String, String> settings, String name, boolean sweep)
+      throws Exception {
+    try (ChildJvm job = startJob(p, "at_least_once", name, settings)) {
+      warmUp(job, load, deliveries);
+      Cpu before = cpu(broker, job);
+      RatingLoad.Window w = load.saturate(saturationSeconds, deliveries::count, 8L * batch * p);
+      Cpu cpu = cpu(broker, job).minus(before);
+      deliveries.awaitAnswers("saturation, parallelism " + p, w, 0.98, ANSWER_TIMEOUT);
+      double rate = deliveries.emittedBetween(w.fromMs() + 5000, w.toMs()) / (w.seconds() - 5);
+      System.out.printf("saturated, parallelism %d: %,.0f recommendations/s (%,d events in %.0f s, closed loop)%n", p, rate, w.sent(), w.seconds());
+      printStageMetrics(job);
+      List<LoadPoint> points = new ArrayList<>();
+      List<List<CheckpointTimes.Checkpoint>> checkpoints = new ArrayList<>();
+      if (sweep) {
+        List<Double> offers = rates != null ? rates : loads.stream().map(pct -> rate * pct / 100.0).toList();
+        for (double offered : offers) {
+          int pct = (int) Math.round(100 * offered / rate);
+          Cpu start = cpu(broker, job);
+          RatingLoad.Window lw = load.offer(offered, loadSeconds);
+          Cpu used = cpu(broker, job).minus(start);
+          System.out.printf("  %3d%%: CPU share of the machine: broker %.0f%%, clients %.0f%%, job %.0f%% (%s)%n", pct,
+              100 * used.broker() / used.machine(), 100 * used.clients() / used.machine(), 100 * used.job() / used.machine(), used.stages());
+          deliveries.awaitAnswers(pct + "% load", lw, 0.98, ANSWER_TIMEOUT);
+          LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
+          points.add(point);
+          System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
+          checkpoints.add(printCheckpoints(job, lw));
+          printStageMetrics(job);
+        }
+      }
+      return new Trial(rate, cpu, points, checkpoints);
+    }
+  }
+
+  /**
+   * Two variants alternately (A B, B A, A B, ...), so that a machine whose speed drifts within the
+   * hour slows both alike; then each load's figures for both, per round and as medians.
+   */
+  private void compare(ChildJvm broker, RatingLoad load, Deliveries deliveries, double alone) throws Exception {
+    Map<String, String> b = new LinkedHashMap<>(jobSettings);
+    b.putAll(compare);
+    Map<String, List<Trial>> trials = new LinkedHashMap<>();
+    trials.put("A", new ArrayList<>());
+    trials.put("B", new ArrayList<>());
+    int p = parallelisms.get(0);
+    for (int r = 1; r <= rounds; r++) {
+      for (String v : r % 2 == 1 ? List.of("A", "B") : List.of("B", "A")) {
+        System.out.printf("%n== round %d, variant %s: %s%n", r, v, v.equals("A") ? jobSettings : b);
+        trials.get(v).add(trial(broker, load, deliveries, p, v.equals("A") ? jobSettings : b, "job-" + v + r, true));
+      }
+    }
+    System.out.println();
+    System.out.printf("== A: %s; B: A and %s (parallelism %d, %d rounds, alternating)%n", jobSettings, compare, p, rounds);
+    System.out.println("| variant | round | share at saturation | load | events/s | visible p50 / p99 / max | visible after > 100 ms | synchronous parts |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
+    trials.forEach((v, ts) -> {
+      for (int r = 0; r < ts.size(); r++) {
+        Trial t = ts.get(r);
+        for (int i = 0; i < t.points().size(); i++) {
+          LoadPoint lp = t.points().get(i);
+          Deliveries.Latencies l = lp.latencies();
+          System.out.printf("| %s | %d | %.2f | %d%% | %,.0f | %d / %d / %d ms | %.2f%% | %s |%n", v, r + 1, share(t.saturated(), alone, t.cpu()), lp.percent(),
+              lp.offered(), l.visible().p50(), l.visible().p99(), l.visible().max(), over100(l),
+              t.checkpoints().get(i).stream().map(c -> c.sync() + "").collect(java.util.stream.Collectors.joining(", ")) + " ms");
+        }
+      }
+    });
+    System.out.println();
+    System.out.println("medians over the rounds:");
+    System.out.println("| variant | share at saturation | load | visible p99 | visible max | visible after > 100 ms |");
+    System.out.println("|---|---|---|---|---|---|");
+    trials.forEach((v, ts) -> {
+      double share = median(ts.stream().mapToDouble(t -> share(t.saturated(), alone, t.cpu())).toArray());
+      for (int i = 0; i < ts.get(0).points().size(); i++) {
+        int at = i;
+        System.out.printf("| %s | %.2f | %s | %.0f ms | %.0f ms | %.2f%% |%n", v, share, rates != null ? String.format("%,.0f /s", rates.get(i)) : loads.get(i) + "%",
+            median(ts.stream().mapToDouble(t -> t.points().get(at).latencies().visible().p99()).toArray()),
+            median(ts.stream().mapToDouble(t -> t.points().get(at).latencies().visible().max()).toArray()),
+            median(ts.stream().mapToDouble(t -> over100(t.points().get(at).latencies())).toArray()));
+      }
+    });
+  }
+
+  private static double over100(Deliveries.Latencies l) {
+    return l.count() == 0 ? 0 : 100.0 * l.visibleOver100() / l.count();
+  }
+
+  static double median(double[] xs) {
+    double[] s = xs.clone();
+    java.util.Arrays.sort(s);
+    int n = s.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+
+  /** The job's rate against the scorer alone scaled to the share of the machine the broker and the clients left it. */
+  static double share(double rate, double alone, Cpu c) {
+    return rate / (alone * leftToJob(c));
+  }
+
+  private static double leftToJob(Cpu c) {
+    return 1 - (c.broker() + c.clients()) / c.machine();
+  }
+
   /**
    * The broker stamps each recommendation with its append time (the topic's {@code
    * message.timestamp.type}, here only), so that the time between emission and visibility splits
@@ -201,13 +294,13 @@ final class JobBench implements Callable<Integer> {
     }
   }
 
-  private ChildJvm startJob(int parallelism, String delivery, String name) throws Exception {
+  private ChildJvm startJob(int parallelism, String delivery, String name, Map<String, String> settings) throws Exception {
     int prom = ChildJvm.freePort();
-    int rest = jobSettings.containsKey("rest.bind-port") ? Integer.parseInt(jobSettings.get("rest.bind-port")) : ChildJvm.freePort();
+    int rest = settings.containsKey("rest.bind-port") ? Integer.parseInt(settings.get("rest.bind-port")) : ChildJvm.freePort();
     String run = name + "-" + System.nanoTime();
     List<String> args = new ArrayList<>();
-    jobSettings.forEach((k, v) -> args.add("-D" + k + "=" + v));
-    if (!jobSettings.containsKey("rest.bind-port")) {
+    settings.forEach((k, v) -> args.add("-D" + k + "=" + v));
+    if (!settings.containsKey("rest.bind-port")) {
       args.add("-Drest.bind-port=" + rest);
     }
     args.addAll(0, List.of(
@@ -227,11 +320,14 @@ final class JobBench implements Callable<Integer> {
   private final Map<Long, Integer> restPorts = new TreeMap<>();
 
   /** The checkpoints taken while a load was offered: the slowest lists line up with them. */
-  private void printCheckpoints(ChildJvm job, RatingLoad.Window w) {
+  private List<CheckpointTimes.Checkpoint> printCheckpoints(ChildJvm job, RatingLoad.Window w) {
     try {
-      System.out.println("  " + CheckpointTimes.describe(new CheckpointTimes(restPorts.get(job.pid())).between(w.fromMs(), w.toMs())));
+      List<CheckpointTimes.Checkpoint> cps = new CheckpointTimes(restPorts.get(job.pid())).between(w.fromMs(), w.toMs());
+      System.out.println("  " + CheckpointTimes.describe(cps));
+      return cps;
     } catch (Exception e) {
       System.out.println("  (checkpoint times unavailable: " + e.getMessage() + ")");
+      return List.of();
     }
   }
 
@@ -336,10 +432,10 @@ final class JobBench implements Callable<Integer> {
     for (Map.Entry<Integer, Double> s : saturated.entrySet()) {
       Cpu c = cpus.get(s.getKey());
       double eventsK = s.getValue() * c.seconds() / 1000;
-      double leftToJob = 1 - (c.broker() + c.clients()) / c.machine();
+      double leftToJob = leftToJob(c);
       System.out.printf("parallelism %d: %,.0f recommendations/s = %.2f of the scorer alone; broker + clients used %.0f%% of the machine, "
           + "so the job had %.0f%% of it: %.2f of the scorer alone scaled to that share%n",
-          s.getKey(), s.getValue(), s.getValue() / alone, 100 * (1 - leftToJob), 100 * leftToJob, s.getValue() / (alone * leftToJob));
+          s.getKey(), s.getValue(), s.getValue() / alone, 100 * (1 - leftToJob), 100 * leftToJob, share(s.getValue(), alone, c));
       System.out.printf("  CPU seconds per 1,000 events: broker %.3f, clients %.3f, job %.3f (machine %d cores, %.0f s window)%n",
           c.broker() / eventsK, c.clients() / eventsK, c.job() / eventsK, CORES, c.seconds());
       c.stages().forEach((stage, sec) -> System.out.printf("    %-62s %.3f%n", stage, sec / eventsK));
