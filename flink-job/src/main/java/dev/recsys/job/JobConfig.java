@@ -108,7 +108,7 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("scoring.top-k").intType().defaultValue(100).withDescription("Recommendations per user");
   public static final ConfigOption<Integer> SCORING_THREADS =
       ConfigOptions.key("scoring.threads").intType().defaultValue(0)
-          .withDescription("PyTorch threads per JVM; 0: the cores divided by the parallelism (set before the first model loads)");
+          .withDescription("Scoring threads per subtask, each running its own forward passes with one PyTorch thread; 0: the cores divided by the parallelism");
   public static final ConfigOption<ScoringModeOption> SCORING_MODE =
       ConfigOptions.key("scoring.mode").enumType(ScoringModeOption.class).defaultValue(ScoringModeOption.EXACT)
           .withDescription("exact (every item's logit) or two_stage (candidates from a low-rank output layer, re-scored exactly; bench two-stage "

@@ -31,6 +31,7 @@ import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.FlinkRuntimeException;
+import org.apache.flink.util.function.ThrowingRunnable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,10 +44,14 @@ import org.slf4j.LoggerFactory;
  *       rating; a duplicate or stale one stops here;
  *   <li><b>queue</b> (task thread): a snapshot of the history waits in the {@link ScoringQueue},
  *       several ratings of one user coalescing into one scoring of the latest history;
- *   <li><b>score</b> (the scoring thread): whenever the scorer is free it takes whatever waits, up
- *       to {@code batch.size} users, and scores them in one forward pass of the served model;
- *   <li><b>emit</b> (task thread, through the mailbox): the batch's lists go out in the order the
- *       batches were taken, so a user's later list never precedes an earlier one.
+ *   <li><b>score</b> ({@code scoring.threads} scoring threads): whenever one is free it takes
+ *       whatever waits, up to {@code batch.size} users, and scores them in one forward pass of the
+ *       served model, with one PyTorch thread. Independent forward passes use the cores better
+ *       than one pass split across them: a split pass waits for its slowest thread, which the task
+ *       thread, the broker or the clients may hold up;
+ *   <li><b>emit</b> (task thread, through the mailbox): the batches' lists go out in the order the
+ *       batches were taken, whichever finished first, so a user's later list never precedes an
+ *       earlier one.
  * </ol>
  *
  * <p>So reading, state updates and encoding go on while a batch is scored, and the batch size
@@ -95,7 +100,9 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient ScoringQueue queue;
   private transient ServedModel model;
   private transient MailboxExecutor mailbox;
-  private transient Thread scorer;
+  private transient List<Thread> scorers;
+  /** Batches scored but not yet emitted because an earlier one is still being scored (task thread only). */
+  private transient java.util.Map<ScoringQueue.Batch, ThrowingRunnable<Exception>> scoredEarly;
   private transient int batchSize;
   private transient long maxDelayNanos;
   private transient int historyCap;
@@ -167,23 +174,28 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     metrics.gauge("batchesInFlight", () -> queue.batchesInFlight());
 
     mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
-    DjlRuntime.configure(null, new DjlRuntime.Threads(scoringThreads(config), 1));
+    DjlRuntime.configure(null, new DjlRuntime.Threads(1, 1));
     model = new ServedModel(config, metrics, r -> mailbox.execute(r::run, "model swap"),
         d -> output.collect(DeadLetters.TAG, new StreamRecord<>(d)), queue::wakeUp, this::dropShadowLists);
     model.start(announced);
 
     var task = getRuntimeContext().getTaskInfo();
     LOG.info("recommend subtask {} open, attempt {}", task.getIndexOfThisSubtask(), task.getAttemptNumber()); // attempt > 0: a restart
-    scorer = new Thread(this::scoreLoop, "recsys-scorer " + task.getIndexOfThisSubtask());
-    scorer.setDaemon(true);
-    scorer.start();
+    scoredEarly = new java.util.IdentityHashMap<>();
+    scorers = new ArrayList<>();
+    for (int i = 0; i < scoringThreads(config); i++) {
+      Thread t = new Thread(this::scoreLoop, "recsys-scorer " + task.getIndexOfThisSubtask() + "." + i);
+      t.setDaemon(true);
+      t.start();
+      scorers.add(t);
+    }
   }
 
   /**
-   * PyTorch threads for this JVM: the setting, or (0) the cores shared out among the job's parallel
-   * scorers, so that two subtasks on one machine do not fight over its cores. (Between forward
-   * passes the threads must sleep rather than spin, or they take the cores from everything else:
-   * the launchers set OMP_WAIT_POLICY=PASSIVE.)
+   * Scoring threads per subtask: the setting, or (0) the cores shared out among the job's subtasks,
+   * so that two subtasks on one machine do not fight over its cores. (Between forward passes
+   * PyTorch's threads must sleep rather than spin, or they take the cores from everything else: the
+   * launchers set OMP_WAIT_POLICY=PASSIVE.)
    */
   static int scoringThreads(JobConfig config) {
     int set = config.get(JobConfig.SCORING_THREADS);
@@ -247,9 +259,13 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
       if (queue != null) {
         queue.close();
       }
-      if (scorer != null) {
-        scorer.interrupt();
-        scorer.join(60_000);
+      if (scorers != null) {
+        for (Thread t : scorers) {
+          t.interrupt();
+        }
+        for (Thread t : scorers) {
+          t.join(60_000);
+        }
       }
       if (batchSizes != null && batchSizes.getCount() > 0) {
         LOG.info("scored {} users in {} batches: mean batch {}, mean scoring {} ms, p99 event-to-emit {} ms",
@@ -319,27 +335,34 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     }
   }
 
-  /** Step 3, on the scoring thread: batches in the order they were taken, each handed to the mailbox. */
+  /** Step 3, on each scoring thread: batches as they come, each handed to the mailbox when scored. */
   private void scoreLoop() {
     try {
-      DjlRuntime.useIntraOpThreads(scoringThreads(config)); // this thread did not load the engine
+      DjlRuntime.useIntraOpThreads(1); // this thread did not load the engine
       while (true) {
         ScoringQueue.Batch b = queue.take(batchSize, maxDelayNanos, () -> model.current() != null);
         if (b == null) {
           return;
         }
-        ServedModel.Loaded m = model.current();
-        model.closeRetired();
-        long t0 = System.nanoTime();
-        List<UserQuery> queries = new ArrayList<>(b.users().size());
-        for (Pending p : b.users()) {
-          queries.add(new UserQuery(p.positives, p.rated));
+        ServedModel.Loaded m = model.acquire();
+        List<Recommendations> recs;
+        long scoredNanos;
+        Shadowed shadowed;
+        try {
+          long t0 = System.nanoTime();
+          List<UserQuery> queries = new ArrayList<>(b.users().size());
+          for (Pending p : b.users()) {
+            queries.add(new UserQuery(p.positives, p.rated));
+          }
+          recs = m.scorer().score(queries, topK);
+          scoredNanos = System.nanoTime() - t0;
+          shadowed = scoreShadow(b, queries);
+        } finally {
+          model.release();
         }
-        List<Recommendations> recs = m.scorer().score(queries, topK);
-        long scoredNanos = System.nanoTime() - t0;
-        Shadowed shadowed = scoreShadow(b, queries);
         long readyAt = System.nanoTime();
-        mailbox.execute(() -> emit(b, recs, m, scoredNanos, shadowed, readyAt), "emit recommendations");
+        long nanos = scoredNanos;
+        mailbox.execute(() -> scored(b, () -> emit(b, recs, m, nanos, shadowed, readyAt)), "emit recommendations");
       }
     } catch (InterruptedException | RejectedExecutionException e) {
       // closing
@@ -351,6 +374,15 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
       } catch (RejectedExecutionException closing) {
         LOG.warn("scoring failed while the task was closing", t);
       }
+    }
+  }
+
+  /** Step 4's order, on the task thread: a scored batch waits for the batches taken before it. */
+  private void scored(ScoringQueue.Batch b, ThrowingRunnable<Exception> emit) throws Exception {
+    scoredEarly.put(b, emit);
+    ScoringQueue.Batch next;
+    while ((next = queue.oldestTaken()) != null && scoredEarly.containsKey(next)) {
+      scoredEarly.remove(next).run();
     }
   }
 
@@ -392,7 +424,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos, Shadowed shadowed, long readyAt)
       throws Exception {
     long t0 = System.nanoTime();
-    emitWaitMillis.update((t0 - readyAt) / 1_000_000); // the task thread was busy with something else
+    emitWaitMillis.update((t0 - readyAt) / 1_000_000); // the task thread was busy, or a batch taken earlier was still scoring
     long now = System.currentTimeMillis();
     long takenAt = now - (t0 - b.takenAtNanos()) / 1_000_000;
     batchSizes.update(b.users().size());

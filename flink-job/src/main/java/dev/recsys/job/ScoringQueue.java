@@ -13,10 +13,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
- * Users waiting to be scored, between the task thread that adds them and the scoring thread that
- * takes them in batches, in the manner of a dynamic batcher: when the scorer frees up it takes
+ * Users waiting to be scored, between the task thread that adds them and the scoring threads that
+ * take them in batches, in the manner of a dynamic batcher: when a scorer frees up it takes
  * whatever is waiting, up to the batch size, after waiting at most {@code maxDelay} for a fuller
- * batch.
+ * batch. Batches are emitted in the order they were taken, whichever scorer finishes first.
  *
  * <p>A user waits once: a newer rating of a user who is still waiting replaces the snapshot in
  * place. A user whose earlier snapshot is being scored waits again with the newer one, so their
@@ -91,6 +91,16 @@ final class ScoringQueue {
     taken.addLast(b);
     takenUsers += users.size();
     return b;
+  }
+
+  /** The batch taken first and not yet emitted, or null: the one to emit next. */
+  Batch oldestTaken() {
+    lock.lock();
+    try {
+      return taken.peekFirst();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The task thread's side, after emitting a batch's lists: it leaves the queue. */

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,9 +39,9 @@ import org.slf4j.LoggerFactory;
  *       publishedAt}, so every subtask records the same entry whatever order announcements reach
  *       it in. The version is then loaded on a background thread, through the registry's {@link
  *       ModelRegistry#accept} check again, and handed to the task thread, which swaps it in. The
- *       scoring thread reads {@link #current()} once per batch, so a batch always finishes on the
- *       model it started with; a replaced model is closed by the scoring thread ({@link
- *       #closeRetired}), once no batch uses it.
+ *       scoring threads take the model once per batch ({@link #acquire}), so a batch always
+ *       finishes on the model it started with; a replaced model is closed by a scoring thread
+ *       between batches, once no thread's batch uses it.
  *   <li><b>A refusal</b> (the bundle changed since it was verified, or cannot be built) becomes a
  *       dead letter and a {@code modelLoadFailures} count, while the current version keeps
  *       serving.
@@ -53,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * {@code onShadowChange} runs on the task thread, so that the operator drops the old shadow's lists.
  *
  * <p>Its metrics: the gauges {@code modelVersion} and {@code shadowVersion} (-1 while none is
- * loaded) and {@code modelLoadFailures}. Call it from the task thread, except {@link #current()} and {@link
- * #closeRetired()}.
+ * loaded) and {@code modelLoadFailures}. Call it from the task thread, except {@link #current()},
+ * {@link #acquire()} and {@link #release()}.
  */
 final class ServedModel implements AutoCloseable {
 
@@ -90,6 +91,8 @@ final class ServedModel implements AutoCloseable {
   private final Runnable onShadowChange;
   private final Counter loadFailures;
   private final ConcurrentLinkedQueue<Scorer> retired = new ConcurrentLinkedQueue<>();
+  /** Held for reading by each batch being scored, for writing while retired models close (fair: a closing waits for batches in flight only). */
+  private final ReentrantReadWriteLock inUse = new ReentrantReadWriteLock(true);
   private volatile Loaded current;
   private volatile Loaded shadow;
   private Future<?> inFlight;
@@ -235,11 +238,33 @@ final class ServedModel implements AutoCloseable {
     return shadow;
   }
 
-  /** Closes the models swapped out since the last call: the scoring thread, between batches. */
-  void closeRetired() {
-    Scorer s;
-    while ((s = retired.poll()) != null) {
-      s.close();
+  /**
+   * A scoring thread's model (and {@link #shadow()}) for its next batch, in use until {@link
+   * #release()}. Models swapped out before it are closed first, once no other thread's batch uses them.
+   */
+  Loaded acquire() {
+    closeRetired();
+    inUse.readLock().lock();
+    return current;
+  }
+
+  /** The batch taken with {@link #acquire()} is scored. */
+  void release() {
+    inUse.readLock().unlock();
+  }
+
+  private void closeRetired() {
+    if (retired.isEmpty()) {
+      return;
+    }
+    inUse.writeLock().lock();
+    try {
+      Scorer s;
+      while ((s = retired.poll()) != null) {
+        s.close();
+      }
+    } finally {
+      inUse.writeLock().unlock();
     }
   }
 

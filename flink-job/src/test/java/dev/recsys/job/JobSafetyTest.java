@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
@@ -87,6 +88,14 @@ class JobSafetyTest {
     JobConfig c = JobConfig.defaults();
     c.setFlinkProperty("state.backend.rocksdb.compression.per.level", "ZSTD_COMPRESSION");
     assertEquals(List.of(CompressionType.ZSTD_COMPRESSION), JobEnvironment.configuration(c).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
+  }
+
+  @Test
+  void checkpointsAreIncrementalUnlessTheUserChoosesFullOnes() {
+    assertEquals(true, JobEnvironment.configuration(JobConfig.defaults()).get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
+    JobConfig c = JobConfig.defaults();
+    c.setFlinkProperty("execution.checkpointing.incremental", "false");
+    assertEquals(false, JobEnvironment.configuration(c).get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
   }
 
   @Test

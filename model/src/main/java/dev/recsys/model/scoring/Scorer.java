@@ -34,15 +34,17 @@ import java.util.stream.IntStream;
  * forward pass stops before the output layer: a {@link LowRankHead} proposes each user's
  * candidates, and only those get exact logits.
  *
- * <p>Not thread-safe: it owns one DJL {@link Predictor}. Use one Scorer per thread or per operator
- * instance. Close it to free the native memory of its weights.
+ * <p>Threads may score at once: each gets a DJL {@link Predictor} of its own (DJL's predictors are
+ * not thread-safe), over the one copy of the weights. Close the Scorer, once no thread scores, to
+ * free the native memory of its weights.
  */
 public final class Scorer implements AutoCloseable {
 
   private final ModelBundle bundle;
   private final ItemVocabulary vocab;
   private final Model model;
-  private final Predictor<RankRequest, Ranked[]> predictor;
+  private final ThreadLocal<Predictor<RankRequest, Ranked[]>> predictor;
+  private final java.util.Queue<Predictor<RankRequest, Ranked[]>> predictors = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final ScoringMode mode;
   /** Two-stage mode only. */
   private final LowRankHead head;
@@ -55,7 +57,12 @@ public final class Scorer implements AutoCloseable {
     this.mode = mode;
     this.head = head;
     this.rowBuffer = ThreadLocal.withInitial(() -> new float[vocab.size()]);
-    this.predictor = model.newPredictor(new RankTranslator(vocab.size(), rowBuffer));
+    RankTranslator translator = new RankTranslator(vocab.size(), rowBuffer);
+    this.predictor = ThreadLocal.withInitial(() -> {
+      Predictor<RankRequest, Ranked[]> p = model.newPredictor(translator);
+      predictors.add(p);
+      return p;
+    });
   }
 
   /** Builds the bundle's network on a device (usually {@code Device.cpu()}), to score exactly. */
@@ -152,7 +159,7 @@ public final class Scorer implements AutoCloseable {
   private Ranked[] rank(RankRequest request) {
     DjlRuntime.disableGradientRecording(); // callers' threads (Flink tasks) start with grad mode on
     try {
-      return predictor.predict(request);
+      return predictor.get().predict(request);
     } catch (TranslateException e) {
       throw new IllegalStateException("forward pass failed", e);
     }
@@ -221,7 +228,7 @@ public final class Scorer implements AutoCloseable {
 
   @Override
   public void close() {
-    predictor.close();
+    predictors.forEach(Predictor::close);
     if (head != null) {
       head.close();
     }
