@@ -3,6 +3,7 @@ package dev.recsys.app;
 import ai.djl.Device;
 import dev.recsys.job.JobConfig;
 import dev.recsys.job.JobEnvironment;
+import dev.recsys.job.Jobs;
 import dev.recsys.job.KafkaIO;
 import dev.recsys.job.RecommenderJob;
 import dev.recsys.kafka.EmbeddedKafka;
@@ -140,7 +141,7 @@ public final class Demo {
     } finally {
       if (job != null) {
         try {
-          job.cancel().get();
+          Jobs.cancel(job, Duration.ofMinutes(1));
         } catch (Exception e) {
           // already gone
         }

@@ -7,6 +7,7 @@ import dev.recsys.contracts.ModelUpdateEvent;
 import dev.recsys.contracts.Topics;
 import dev.recsys.job.JobConfig;
 import dev.recsys.job.JobEnvironment;
+import dev.recsys.job.Jobs;
 import dev.recsys.job.KafkaIO;
 import dev.recsys.job.RecommenderJob;
 import dev.recsys.kafka.EmbeddedKafka;
@@ -159,7 +160,7 @@ public final class OnlineEvalCommand implements Callable<Integer> {
       comparison = MetricsTopic.read(bootstrap, Map.of(), Topics.MODEL_METRICS, MODEL, Duration.ofSeconds(30))
           .comparison(pop.version(), live.version())
           .orElseThrow(() -> new IllegalStateException("the job reported no comparison of the shadow against the live version"));
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
     System.out.println();
     System.out.printf(Locale.ROOT, "offline, on the same time split (%,d users with positives in both parts; inputs: their earlier positives,"

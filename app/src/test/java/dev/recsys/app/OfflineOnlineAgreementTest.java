@@ -11,6 +11,7 @@ import dev.recsys.contracts.RecommendationEvent;
 import dev.recsys.contracts.Topics;
 import dev.recsys.job.JobConfig;
 import dev.recsys.job.JobEnvironment;
+import dev.recsys.job.Jobs;
 import dev.recsys.job.KafkaIO;
 import dev.recsys.job.RecommenderJob;
 import dev.recsys.kafka.testing.KafkaCluster;
@@ -197,7 +198,7 @@ class OfflineOnlineAgreementTest {
       after = settledTotal(metrics, version.version(), seen[0]);
       assertThat(after.events()).as("one event per user, and no fold-in event after the reading before").isEqualTo(expectedEvents);
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
 
     // the exact check: the job served each user the offline top 100 of the same bundle, in order.

@@ -10,6 +10,7 @@ import dev.recsys.contracts.RatingEvent;
 import dev.recsys.contracts.Topics;
 import dev.recsys.job.JobConfig;
 import dev.recsys.job.JobEnvironment;
+import dev.recsys.job.Jobs;
 import dev.recsys.job.KafkaIO;
 import dev.recsys.job.RecommenderJob;
 import dev.recsys.kafka.testing.KafkaCluster;
@@ -174,7 +175,7 @@ class MonitoringQueriesTest {
       assertThat(rules).filteredOn(r -> List.of("RecsysModelLoadFailed", "RecsysNoRecommendations").contains(r.path("name").asText()))
           .hasSize(2).allSatisfy(r -> assertThat(r.path("state").asText()).as(r.path("name").asText()).isEqualTo("inactive"));
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
   }
 

@@ -149,7 +149,7 @@ class OnlineEvaluationTest {
       assertThat(m.modelName()).isEqualTo(TestRegistry.NAME);
       assertThat(m.baselineVersion()).isNull();
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
   }
 
@@ -230,7 +230,7 @@ class OnlineEvaluationTest {
       ModelMetricsEvent shadowAfter = latest(ModelMetricsEvent.VERSION, ModelMetricsEvent.SHADOW, v2.version(), events);
       assertThat(shadowAfter.total().events()).isEqualTo(events);
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
   }
 
@@ -249,7 +249,7 @@ class OnlineEvaluationTest {
     latest(ModelMetricsEvent.VERSION, ModelMetricsEvent.LIVE, v1.version(), 2L * users.size());
     Thread.sleep(1_500); // a checkpoint after the counts
     Path checkpoints = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(job.getJobID().toString());
-    job.cancel().get();
+    Jobs.cancel(job, Duration.ofMinutes(1));
     String checkpoint = RetainedCheckpoints.latest(checkpoints.toString()).orElseThrow().toString();
 
     job = start(checkpoint);
@@ -266,7 +266,7 @@ class OnlineEvaluationTest {
       assertThat(m.total().events()).as("counts from before the restore and after").isEqualTo(expected);
       assertThat(m.total().scores().hits10()).isEqualTo(expected);
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
   }
 }

@@ -193,7 +193,7 @@ class RecommenderJobEndToEndTest {
       Map<Long, Long> want3 = lastTrigger(Stream.of(first, second, third).flatMap(List::stream).toList());
       assertTrue(covers(kafka.recommendations(r -> covers(r, want3, 2), WAIT), want3, 2), "v2 still serving after v3 was refused");
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
   }
 
@@ -213,7 +213,7 @@ class RecommenderJobEndToEndTest {
     Thread.sleep(300);
     Path checkpoints = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(job.getJobID().toString());
     awaitCheckpoint(checkpoints);
-    job.cancel().get();
+    Jobs.cancel(job, Duration.ofMinutes(1));
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
 
     JobClient restored = start(latest.toString());
@@ -243,7 +243,7 @@ class RecommenderJobEndToEndTest {
       Map<String, Long> perTrigger = recs.stream().collect(Collectors.groupingBy(r -> r.userId() + "@" + r.triggerTimestamp(), Collectors.counting()));
       assertThat(perTrigger.values()).allMatch(n -> n == 1);
     } finally {
-      restored.cancel().get();
+      Jobs.cancel(restored, Duration.ofMinutes(1));
     }
   }
 
@@ -263,7 +263,7 @@ class RecommenderJobEndToEndTest {
     kafka.ratings(b);
     Map<Long, Long> tb = lastTrigger(Stream.concat(a.stream(), b.stream()).toList());
     assertTrue(covers(kafka.recommendations(r -> covers(r, tb, 1), WAIT), tb, 1));
-    job.cancel().get();
+    Jobs.cancel(job, Duration.ofMinutes(1));
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
 
     JobClient restored = start(latest.toString());
@@ -294,7 +294,7 @@ class RecommenderJobEndToEndTest {
         }
       }
     } finally {
-      restored.cancel().get();
+      Jobs.cancel(restored, Duration.ofMinutes(1));
     }
   }
 
@@ -337,7 +337,7 @@ class RecommenderJobEndToEndTest {
       }
       assertEquals(emittedLast, rebuilt, "the late consumer ends with exactly the lists emitted last");
     } finally {
-      job.cancel().get();
+      Jobs.cancel(job, Duration.ofMinutes(1));
     }
   }
 
