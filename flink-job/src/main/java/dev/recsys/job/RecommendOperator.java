@@ -10,6 +10,7 @@ import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.UserQuery;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import org.apache.flink.api.common.operators.MailboxExecutor;
@@ -31,7 +32,6 @@ import org.apache.flink.streaming.api.operators.BoundedMultiInput;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.FlinkRuntimeException;
-import org.apache.flink.util.function.ThrowingRunnable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,12 +97,10 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient String modelName;
   private transient ListState<Pending> queueState;
   private transient BroadcastState<String, ModelUpdateEvent> announced;
-  private transient ScoringQueue queue;
+  private transient ScoringQueue<Scored> queue;
   private transient ServedModel model;
   private transient MailboxExecutor mailbox;
   private transient List<Thread> scorers;
-  /** Batches scored but not yet emitted because an earlier one is still being scored (task thread only). */
-  private transient java.util.Map<ScoringQueue.Batch, ThrowingRunnable<Exception>> scoredEarly;
   private transient int batchSize;
   private transient long maxDelayNanos;
   private transient int historyCap;
@@ -128,7 +126,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     super.initializeState(ctx);
     queueState = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<>("pending-users", Pending.class));
     announced = ctx.getOperatorStateStore().getBroadcastState(ServedModel.ANNOUNCED);
-    queue = new ScoringQueue();
+    queue = new ScoringQueue<>();
     for (Pending p : queueState.get()) {
       queue.add(p); // restored users come first, in the order they were going to be emitted
     }
@@ -181,7 +179,6 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
 
     var task = getRuntimeContext().getTaskInfo();
     LOG.info("recommend subtask {} open, attempt {}", task.getIndexOfThisSubtask(), task.getAttemptNumber()); // attempt > 0: a restart
-    scoredEarly = new java.util.IdentityHashMap<>();
     scorers = new ArrayList<>();
     for (int i = 0; i < scoringThreads(config); i++) {
       Thread t = new Thread(this::scoreLoop, "recsys-scorer " + task.getIndexOfThisSubtask() + "." + i);
@@ -292,7 +289,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
 
   /** Test hook: the sizes of the batches scored so far (the last thousand, in no particular order). */
   List<Long> batchSizes() {
-    return java.util.Arrays.stream(batchSizes.getStatistics().getValues()).boxed().toList();
+    return Arrays.stream(batchSizes.getStatistics().getValues()).boxed().toList();
   }
 
   /** Where the newly, positively rated movie stood in the user's last lists: observations for OnlineMetrics. */
@@ -344,25 +341,12 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
         if (b == null) {
           return;
         }
-        ServedModel.Loaded m = model.acquire();
-        List<Recommendations> recs;
-        long scoredNanos;
-        Shadowed shadowed;
-        try {
-          long t0 = System.nanoTime();
-          List<UserQuery> queries = new ArrayList<>(b.users().size());
-          for (Pending p : b.users()) {
-            queries.add(new UserQuery(p.positives, p.rated));
+        Scored scored = score(b);
+        mailbox.execute(() -> {
+          for (Scored due : queue.finished(b, scored)) {
+            emit(due);
           }
-          recs = m.scorer().score(queries, topK);
-          scoredNanos = System.nanoTime() - t0;
-          shadowed = scoreShadow(b, queries);
-        } finally {
-          model.release();
-        }
-        long readyAt = System.nanoTime();
-        long nanos = scoredNanos;
-        mailbox.execute(() -> scored(b, () -> emit(b, recs, m, nanos, shadowed, readyAt)), "emit recommendations");
+        }, "emit recommendations");
       }
     } catch (InterruptedException | RejectedExecutionException e) {
       // closing
@@ -377,12 +361,24 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     }
   }
 
-  /** Step 4's order, on the task thread: a scored batch waits for the batches taken before it. */
-  private void scored(ScoringQueue.Batch b, ThrowingRunnable<Exception> emit) throws Exception {
-    scoredEarly.put(b, emit);
-    ScoringQueue.Batch next;
-    while ((next = queue.oldestTaken()) != null && scoredEarly.containsKey(next)) {
-      scoredEarly.remove(next).run();
+  /** A batch's lists from the model in service, and from the shadow for its sampled users, if one runs. */
+  private record Scored(ScoringQueue.Batch batch, ServedModel.Loaded model, List<Recommendations> recs, long scoredNanos,
+      Shadowed shadowed, long readyAt) {}
+
+  /** Step 3's work on one batch (scoring thread). */
+  private Scored score(ScoringQueue.Batch b) {
+    ServedModel.Loaded m = model.acquire();
+    try {
+      long t0 = System.nanoTime();
+      List<UserQuery> queries = new ArrayList<>(b.users().size());
+      for (Pending p : b.users()) {
+        queries.add(new UserQuery(p.positives, p.rated));
+      }
+      List<Recommendations> recs = m.scorer().score(queries, topK);
+      long scoredNanos = System.nanoTime() - t0;
+      return new Scored(b, m, recs, scoredNanos, scoreShadow(b, queries), System.nanoTime());
+    } finally {
+      model.release();
     }
   }
 
@@ -409,7 +405,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     }
     long t0 = System.nanoTime();
     List<Recommendations> recs = s.scorer().score(picked, topK);
-    return new Shadowed(s, java.util.Arrays.copyOf(at, n), recs, System.nanoTime() - t0);
+    return new Shadowed(s, Arrays.copyOf(at, n), recs, System.nanoTime() - t0);
   }
 
   private static long[] movieIds(Recommendations r) {
@@ -421,14 +417,17 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   }
 
   /** Step 4, on the task thread. */
-  private void emit(ScoringQueue.Batch b, List<Recommendations> recs, ServedModel.Loaded m, long scoredNanos, Shadowed shadowed, long readyAt)
-      throws Exception {
+  private void emit(Scored scored) throws Exception {
+    ScoringQueue.Batch b = scored.batch();
+    ServedModel.Loaded m = scored.model();
+    List<Recommendations> recs = scored.recs();
+    Shadowed shadowed = scored.shadowed();
     long t0 = System.nanoTime();
-    emitWaitMillis.update((t0 - readyAt) / 1_000_000); // the task thread was busy, or a batch taken earlier was still scoring
+    emitWaitMillis.update((t0 - scored.readyAt()) / 1_000_000); // the task thread was busy, or a batch taken earlier was still scoring
     long now = System.currentTimeMillis();
     long takenAt = now - (t0 - b.takenAtNanos()) / 1_000_000;
     batchSizes.update(b.users().size());
-    scoringMillis.update(scoredNanos / 1_000_000);
+    scoringMillis.update(scored.scoredNanos() / 1_000_000);
     for (int i = 0; i < b.users().size(); i++) {
       Pending p = b.users().get(i);
       Recommendations r = recs.get(i);
@@ -444,7 +443,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
       lastLive.update(new ServedList(m.version(), 0, movieIds(r)));
     }
     String name = m.name();
-    observed(Observation.cost(name, ModelMetricsEvent.LIVE, m.version(), b.users().size(), scoredNanos));
+    observed(Observation.cost(name, ModelMetricsEvent.LIVE, m.version(), b.users().size(), scored.scoredNanos()));
     if (shadowed != null && shadowed.model() == model.shadow()) { // not ended meanwhile
       int sv = shadowed.model().version();
       for (int j = 0; j < shadowed.at().length; j++) {
@@ -454,7 +453,6 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
       observed(Observation.cost(name, ModelMetricsEvent.SHADOW, sv, shadowed.at().length, shadowed.nanos()));
     }
     recommendationsOut.inc(b.users().size());
-    queue.emitted(b);
     emitMillis.update((System.nanoTime() - t0) / 1_000_000);
   }
 }

@@ -3,6 +3,7 @@ package dev.recsys.job;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,19 +12,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Users waiting to be scored, between the task thread that adds them and the scoring threads that
  * take them in batches, in the manner of a dynamic batcher: when a scorer frees up it takes
  * whatever is waiting, up to the batch size, after waiting at most {@code maxDelay} for a fuller
- * batch. Batches are emitted in the order they were taken, whichever scorer finishes first.
+ * batch. Batches are emitted in the order they were taken, whichever scorer finishes first; a
+ * batch's result, of type {@code R}, waits here for the batches taken before it.
  *
  * <p>A user waits once: a newer rating of a user who is still waiting replaces the snapshot in
  * place. A user whose earlier snapshot is being scored waits again with the newer one, so their
  * lists are emitted in order. Every user who was added and not yet emitted ({@link #unemitted})
  * goes into checkpoints, in order, and is scored again after a restore.
  */
-final class ScoringQueue {
+final class ScoringQueue<R> {
 
   /** A batch taken by the scorer, emitted as a whole. */
   record Batch(List<Pending> users, long takenAtNanos) {}
@@ -32,22 +35,20 @@ final class ScoringQueue {
   private final Condition changed = lock.newCondition();
   private final Map<Long, Pending> waiting = new LinkedHashMap<>();
   private final Deque<Batch> taken = new ArrayDeque<>();
+  private final Map<Batch, R> done = new IdentityHashMap<>(); // scored, waiting for a batch taken earlier
   private long oldestSinceNanos;
   private int takenUsers;
   private boolean closed;
 
   /** Adds (or, for a user already waiting, replaces) a snapshot. */
   void add(Pending p) {
-    lock.lock();
-    try {
+    locked(() -> {
       if (waiting.isEmpty()) {
         oldestSinceNanos = System.nanoTime();
       }
       waiting.put(p.userId, p); // an existing key keeps its place
       changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /**
@@ -93,90 +94,78 @@ final class ScoringQueue {
     return b;
   }
 
-  /** The batch taken first and not yet emitted, or null: the one to emit next. */
-  Batch oldestTaken() {
-    lock.lock();
-    try {
-      return taken.peekFirst();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** The task thread's side, after emitting a batch's lists: it leaves the queue. */
-  void emitted(Batch b) {
-    lock.lock();
-    try {
-      if (taken.peekFirst() != b) {
-        throw new IllegalStateException("batches must be emitted in the order they were taken");
+  /**
+   * The task thread's side, once a scorer is done with {@code b}: the results now due, in the order
+   * their batches were taken, each batch leaving the queue. A batch finished before one taken
+   * earlier waits for it, so a user's later list never goes out before an earlier one.
+   */
+  List<R> finished(Batch b, R result) {
+    return locked(() -> {
+      if (!taken.contains(b) || done.containsKey(b)) {
+        throw new IllegalStateException("a batch must be taken, and finished once");
       }
-      taken.removeFirst();
-      takenUsers -= b.users().size();
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
+      done.put(b, result);
+      List<R> due = new ArrayList<>();
+      while (!taken.isEmpty() && done.containsKey(taken.peekFirst())) {
+        Batch first = taken.removeFirst();
+        due.add(done.remove(first));
+        takenUsers -= first.users().size();
+      }
+      return due;
+    });
   }
 
   /** Users added and not yet emitted: being scored first, then waiting. */
   int size() {
-    lock.lock();
-    try {
-      return takenUsers + waiting.size();
-    } finally {
-      lock.unlock();
-    }
+    return locked(() -> takenUsers + waiting.size());
   }
 
-  /** Batches taken by the scorer and not yet emitted. */
+  /** Batches taken by the scorers and not yet emitted. */
   int batchesInFlight() {
-    lock.lock();
-    try {
-      return taken.size();
-    } finally {
-      lock.unlock();
-    }
+    return locked(taken::size);
   }
 
-  /** Users waiting for the scorer (not counting a batch being scored). */
+  /** Users waiting for a scorer (not counting batches being scored). */
   int waiting() {
-    lock.lock();
-    try {
-      return waiting.size();
-    } finally {
-      lock.unlock();
-    }
+    return locked(waiting::size);
   }
 
   /** Every user not yet emitted, in emission order: what a checkpoint keeps. */
   List<Pending> unemitted() {
-    lock.lock();
-    try {
-      List<Pending> out = new ArrayList<>(size());
+    return locked(() -> {
+      List<Pending> out = new ArrayList<>(takenUsers + waiting.size());
       taken.forEach(b -> out.addAll(b.users()));
       out.addAll(waiting.values());
       return out;
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** Wakes the scorer up to look again (a model came into service). */
   void wakeUp() {
-    lock.lock();
-    try {
+    locked(() -> {
       changed.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    });
   }
 
   /** Releases a scorer blocked in {@link #take}; it returns null from then on. */
   void close() {
-    lock.lock();
-    try {
+    locked(() -> {
       closed = true;
       changed.signalAll();
+    });
+  }
+
+  private void locked(Runnable f) {
+    locked(() -> {
+      f.run();
+      return null;
+    });
+  }
+
+  private <T> T locked(Supplier<T> f) {
+    lock.lock();
+    try {
+      return f.get();
     } finally {
       lock.unlock();
     }
