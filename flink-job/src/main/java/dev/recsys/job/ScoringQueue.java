@@ -87,7 +87,7 @@ final class ScoringQueue<R> {
       users.add(it.next());
       it.remove();
     }
-    oldestSinceNanos = now; // those left behind are scored next, without another delay
+    // those left behind came after the oldest, so its deadline bounds theirs: no second delay
     Batch b = new Batch(users, now);
     taken.addLast(b);
     takenUsers += users.size();

@@ -3,6 +3,7 @@ package dev.recsys.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,32 @@ class ScoringQueueTest {
     assertThat(users(q.take(3, NO_WAIT, () -> true))).containsExactly(4L, 5L);
     assertThat(q.waiting()).isZero();
     assertThat(q.size()).as("taken, not yet emitted").isEqualTo(5);
+  }
+
+  @Test
+  void usersLeftBehindByAFullBatchWaitNoLongerThanTheOldestDid() throws Exception {
+    Duration delay = Duration.ofSeconds(3);
+    long arrived = System.nanoTime();
+    ScoringQueue<String> q = queueOf(1, 2, 3, 4);
+    Thread.sleep(delay.toMillis() / 2);
+    assertThat(users(q.take(3, delay.toNanos(), () -> true))).as("full at once").containsExactly(1L, 2L, 3L);
+    Thread.sleep(Math.max(0, (arrived + delay.toNanos() - System.nanoTime()) / 1_000_000 + 50)); // past all four's deadline
+
+    long t0 = System.nanoTime();
+    ScoringQueue.Batch rest = q.take(3, delay.toNanos(), () -> true);
+
+    assertThat(users(rest)).containsExactly(4L);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("no second delay from the first batch on").isLessThan(delay.dividedBy(4));
+  }
+
+  @Test
+  void aFreeScorerWaitsForAFullerBatchUntilTheOldestArrivalsDeadline() throws Exception {
+    long delay = Duration.ofMillis(300).toNanos();
+    ScoringQueue<String> q = queueOf(1);
+    long t0 = System.nanoTime();
+
+    assertThat(users(q.take(3, delay, () -> true))).containsExactly(1L);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofNanos(delay));
   }
 
   @Test
