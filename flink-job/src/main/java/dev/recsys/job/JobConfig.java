@@ -109,6 +109,10 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<Integer> SCORING_THREADS =
       ConfigOptions.key("scoring.threads").intType().defaultValue(0)
           .withDescription("Scoring threads per subtask, each running its own forward passes with one PyTorch thread; 0: the cores divided by the parallelism");
+  public static final ConfigOption<Integer> SCORING_NICE =
+      ConfigOptions.key("scoring.nice").intType().defaultValue(0)
+          .withDescription("Linux niceness of the scoring threads (0-19): above 0, the task thread, RocksDB's flushes and the Kafka clients "
+              + "get a busy core first, and the forward passes take what is left");
   public static final ConfigOption<ScoringModeOption> SCORING_MODE =
       ConfigOptions.key("scoring.mode").enumType(ScoringModeOption.class).defaultValue(ScoringModeOption.EXACT)
           .withDescription("exact (every item's logit) or two_stage (candidates from a low-rank output layer, re-scored exactly; bench two-stage "
@@ -156,7 +160,8 @@ public final class JobConfig implements Serializable {
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, MODEL_METRICS_TOPIC,
           DEAD_LETTER_TOPIC, METRICS_WINDOW, SHADOW_SAMPLE,
-          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_MODE, TWO_STAGE_RANK,
+          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_NICE, SCORING_MODE,
+          TWO_STAGE_RANK,
           TWO_STAGE_CANDIDATES, SINK_DELIVERY, TX_PREFIX,
           TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);
 
@@ -298,6 +303,10 @@ public final class JobConfig implements Serializable {
     positive(HISTORY_CAP);
     if (get(SCORING_THREADS) < 0) {
       throw new IllegalArgumentException(SCORING_THREADS.key() + " must be 0 (automatic) or more, not " + get(SCORING_THREADS));
+    }
+    if (get(SCORING_NICE) < 0 || get(SCORING_NICE) > 19) {
+      throw new IllegalArgumentException(SCORING_NICE.key() + " must be from 0 to 19 (a thread may lower its own priority only), not "
+          + get(SCORING_NICE));
     }
     positive(PARALLELISM);
     positive(TWO_STAGE_RANK);

@@ -105,6 +105,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient long maxDelayNanos;
   private transient int historyCap;
   private transient int topK;
+  private transient int nice;
   private transient int capacity;
   private transient Counter recommendationsOut;
   private transient Counter unchangedEvents;
@@ -139,6 +140,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     maxDelayNanos = config.get(JobConfig.BATCH_TIMEOUT).toNanos();
     historyCap = config.get(JobConfig.HISTORY_CAP);
     topK = config.get(JobConfig.TOP_K);
+    nice = config.get(JobConfig.SCORING_NICE);
     capacity = QUEUED_BATCHES * batchSize;
     ValueStateDescriptor<UserHistory> desc = new ValueStateDescriptor<>("history", UserHistorySerializer.INSTANCE);
     Duration ttl = config.get(JobConfig.STATE_TTL);
@@ -336,6 +338,9 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private void scoreLoop() {
     try {
       DjlRuntime.useIntraOpThreads(1); // this thread did not load the engine
+      if (nice > 0) {
+        ThreadNiceness.set(nice);
+      }
       while (true) {
         ScoringQueue.Batch b = queue.take(batchSize, maxDelayNanos, () -> model.current() != null);
         if (b == null) {
