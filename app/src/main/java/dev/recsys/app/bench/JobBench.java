@@ -22,12 +22,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -241,7 +245,7 @@ final class JobBench implements Callable<Integer> {
           Deliveries.Latencies l = lp.latencies();
           System.out.printf("| %s | %d | %.2f | %d%% | %,.0f | %d / %d / %d ms | %.2f%% | %s |%n", v, r + 1, share(t.saturated(), alone, t.cpu()), lp.percent(),
               lp.offered(), l.visible().p50(), l.visible().p99(), l.visible().max(), over100(l),
-              t.checkpoints().get(i).stream().map(c -> c.sync() + "").collect(java.util.stream.Collectors.joining(", ")) + " ms");
+              t.checkpoints().get(i).stream().map(c -> c.sync() + "").collect(Collectors.joining(", ")) + " ms");
         }
       }
     });
@@ -267,7 +271,7 @@ final class JobBench implements Callable<Integer> {
 
   static double median(double[] xs) {
     double[] s = xs.clone();
-    java.util.Arrays.sort(s);
+    Arrays.sort(s);
     int n = s.length;
     return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
@@ -407,8 +411,8 @@ final class JobBench implements Callable<Integer> {
 
   /** Users per second that {@code scorers} threads, each with {@code torchThreads} PyTorch threads and its own batches, score in 15 s. */
   private double scoreFor(Scorer scorer, List<UserQuery> queries, int scorers, int torchThreads) throws InterruptedException {
-    java.util.concurrent.atomic.AtomicLong scored = new java.util.concurrent.atomic.AtomicLong();
-    java.util.concurrent.CountDownLatch warm = new java.util.concurrent.CountDownLatch(scorers);
+    AtomicLong scored = new AtomicLong();
+    CountDownLatch warm = new CountDownLatch(scorers);
     List<Thread> ts = new ArrayList<>();
     for (int i = 0; i < scorers; i++) {
       ts.add(new Thread(() -> {
