@@ -109,6 +109,12 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<Integer> SCORING_THREADS =
       ConfigOptions.key("scoring.threads").intType().defaultValue(0)
           .withDescription("Scoring threads per subtask, each running its own forward passes with one PyTorch thread; 0: the cores divided by the parallelism");
+  public static final ConfigOption<Duration> SCORING_JOIN_DELAY =
+      ConfigOptions.key("scoring.join-delay").durationType().defaultValue(Duration.ofMillis(10))
+          .withDescription("How much longer than batch.timeout each further scoring thread of a subtask waits for users (the second one "
+              + "join-delay more, the third twice that): a scorer joins only when those before it fall behind or full batches wait, so at "
+              + "moderate load fewer cores score and the task thread, the broker and the clients keep theirs (0: every free scorer takes "
+              + "at batch.timeout)");
   public static final ConfigOption<Integer> SCORING_NICE =
       ConfigOptions.key("scoring.nice").intType().defaultValue(0)
           .withDescription("Linux niceness of the scoring threads (0-19): above 0, the task thread, RocksDB's flushes and the Kafka clients "
@@ -160,7 +166,7 @@ public final class JobConfig implements Serializable {
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, MODEL_METRICS_TOPIC,
           DEAD_LETTER_TOPIC, METRICS_WINDOW, SHADOW_SAMPLE,
-          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_NICE, SCORING_MODE,
+          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_JOIN_DELAY, SCORING_NICE, SCORING_MODE,
           TWO_STAGE_RANK,
           TWO_STAGE_CANDIDATES, SINK_DELIVERY, TX_PREFIX,
           TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);

@@ -48,7 +48,11 @@ import org.slf4j.LoggerFactory;
  *       whatever waits, up to {@code batch.size} users, and scores them in one forward pass of the
  *       served model, with one PyTorch thread. Independent forward passes use the cores better
  *       than one pass split across them: a split pass waits for its slowest thread, which the task
- *       thread, the broker or the clients may hold up;
+ *       thread, the broker or the clients may hold up. The scorers are ranked: each after the first
+ *       waits {@code scoring.join-delay} longer for users, so it joins only when those before it
+ *       fall behind or full batches wait. Every forward pass streams the whole output layer from
+ *       memory (48 MB at ML-20M size), so many small batches on every core cost far more per user
+ *       than fewer, larger ones on one, and leave no core to the rest of the job;
  *   <li><b>emit</b> (task thread, through the mailbox): the batches' lists go out in the order the
  *       batches were taken, whichever finished first, so a user's later list never precedes an
  *       earlier one.
@@ -73,7 +77,8 @@ import org.slf4j.LoggerFactory;
  * lists only feed those observations, and they are dropped when the shadow ends.
  *
  * <p>Metrics, per subtask: {@code historyMicros} (the RocksDB read-modify-write), {@code
- * queueMillis} (waiting for the scorer), {@code batchSize}, {@code scoringMillis} (one batch),
+ * queueMillis} (waiting for the scorer), {@code batchSize}, {@code scoringMillis} (one batch), {@code
+ * scorer.<i>.batches} (the batches each scorer took: how many scorers the load engages),
  * {@code emitMillis} (a batch's encoding and sending), {@code eventToEmitMillis} (Kafka timestamp of
  * the trigger to emission), {@code recommendationsOut}, {@code unchangedEvents}, the gauges {@code
  * usersWaiting} and {@code batchesInFlight}, and {@link ServedModel}'s.
@@ -103,12 +108,14 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient List<Thread> scorers;
   private transient int batchSize;
   private transient long maxDelayNanos;
+  private transient long joinDelayNanos;
   private transient int historyCap;
   private transient int topK;
   private transient int nice;
   private transient int capacity;
   private transient Counter recommendationsOut;
   private transient Counter unchangedEvents;
+  private transient Counter[] batchesByScorer;
   private transient Histogram arrivalMillis;
   private transient Histogram historyMicros;
   private transient Histogram queueMillis;
@@ -138,6 +145,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     super.open();
     batchSize = config.get(JobConfig.BATCH_SIZE);
     maxDelayNanos = config.get(JobConfig.BATCH_TIMEOUT).toNanos();
+    joinDelayNanos = config.get(JobConfig.SCORING_JOIN_DELAY).toNanos();
     historyCap = config.get(JobConfig.HISTORY_CAP);
     topK = config.get(JobConfig.TOP_K);
     nice = config.get(JobConfig.SCORING_NICE);
@@ -182,8 +190,11 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     var task = getRuntimeContext().getTaskInfo();
     LOG.info("recommend subtask {} open, attempt {}", task.getIndexOfThisSubtask(), task.getAttemptNumber()); // attempt > 0: a restart
     scorers = new ArrayList<>();
-    for (int i = 0; i < scoringThreads(config); i++) {
-      Thread t = new Thread(this::scoreLoop, "recsys-scorer " + task.getIndexOfThisSubtask() + "." + i);
+    batchesByScorer = new Counter[scoringThreads(config)];
+    for (int i = 0; i < batchesByScorer.length; i++) {
+      int rank = i;
+      batchesByScorer[i] = metrics.addGroup("scorer", Integer.toString(i)).counter("batches");
+      Thread t = new Thread(() -> scoreLoop(rank), "recsys-scorer " + task.getIndexOfThisSubtask() + "." + i);
       t.setDaemon(true);
       t.start();
       scorers.add(t);
@@ -289,6 +300,11 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     return queue.size();
   }
 
+  /** Test hook: how many batches each scorer took, by rank. */
+  long[] batchesByScorer() {
+    return Arrays.stream(batchesByScorer).mapToLong(Counter::getCount).toArray();
+  }
+
   /** Test hook: the sizes of the batches scored so far (the last thousand, in no particular order). */
   List<Long> batchSizes() {
     return Arrays.stream(batchSizes.getStatistics().getValues()).boxed().toList();
@@ -334,18 +350,23 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     }
   }
 
-  /** Step 3, on each scoring thread: batches as they come, each handed to the mailbox when scored. */
-  private void scoreLoop() {
+  /**
+   * Step 3, on each scoring thread: batches as they come, each handed to the mailbox when scored.
+   * The scorer of rank {@code rank} waits {@code rank} join delays longer than the first.
+   */
+  private void scoreLoop(int rank) {
+    long delayNanos = maxDelayNanos + rank * joinDelayNanos;
     try {
       DjlRuntime.useIntraOpThreads(1); // this thread did not load the engine
       if (nice > 0) {
         ThreadNiceness.set(nice);
       }
       while (true) {
-        ScoringQueue.Batch b = queue.take(batchSize, maxDelayNanos, () -> model.current() != null);
+        ScoringQueue.Batch b = queue.take(batchSize, delayNanos, () -> model.current() != null);
         if (b == null) {
           return;
         }
+        batchesByScorer[rank].inc();
         Scored scored = score(b);
         mailbox.execute(() -> {
           for (Scored due : queue.finished(b, scored)) {

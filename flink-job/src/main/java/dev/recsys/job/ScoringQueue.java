@@ -17,9 +17,10 @@ import java.util.function.Supplier;
 /**
  * Users waiting to be scored, between the task thread that adds them and the scoring threads that
  * take them in batches, in the manner of a dynamic batcher: when a scorer frees up it takes
- * whatever is waiting, up to the batch size, after waiting at most {@code maxDelay} for a fuller
- * batch. Batches are emitted in the order they were taken, whichever scorer finishes first; a
- * batch's result, of type {@code R}, waits here for the batches taken before it.
+ * whatever is waiting, up to the batch size, after waiting at most its own delay for a fuller
+ * batch (a scorer that should join only under load waits longer). Batches are emitted in the
+ * order they were taken, whichever scorer finishes first; a batch's result, of type {@code R},
+ * waits here for the batches taken before it.
  *
  * <p>A user waits once: a newer rating of a user who is still waiting replaces the snapshot in
  * place. A user whose earlier snapshot is being scored waits again with the newer one, so their
@@ -53,11 +54,11 @@ final class ScoringQueue<R> {
 
   /**
    * The scorer's side: blocks until users wait and {@code ready} holds (a model is in service),
-   * then waits up to {@code maxDelayNanos} from the oldest arrival for {@code batchSize} users.
+   * then waits up to {@code delayNanos} from the oldest arrival for {@code batchSize} users.
    *
    * @return the batch, or null once closed
    */
-  Batch take(int batchSize, long maxDelayNanos, BooleanSupplier ready) throws InterruptedException {
+  Batch take(int batchSize, long delayNanos, BooleanSupplier ready) throws InterruptedException {
     lock.lock();
     try {
       while (true) {
@@ -68,7 +69,7 @@ final class ScoringQueue<R> {
           changed.await(100, TimeUnit.MILLISECONDS); // also looks again for a model that came in
           continue;
         }
-        long due = oldestSinceNanos + maxDelayNanos;
+        long due = oldestSinceNanos + delayNanos;
         long now = System.nanoTime();
         if (waiting.size() >= batchSize || now >= due) {
           return takeLocked(batchSize, now);

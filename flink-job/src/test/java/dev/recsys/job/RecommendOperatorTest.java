@@ -1,6 +1,7 @@
 package dev.recsys.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -309,6 +310,43 @@ class RecommendOperatorTest {
       r.h().processElement1(rating(1, 10, 5f, 1));
       settle(r);
       assertEquals(1, r.out().size(), "the timeout passed: the one waiting user is scored alone");
+    }
+  }
+
+  @Test
+  void aSecondScorerStaysOutWhileTheFirstKeepsUp() throws Exception {
+    JobConfig c = config(8).set(JobConfig.SCORING_THREADS, 2).set(JobConfig.BATCH_TIMEOUT, Duration.ZERO)
+        .set(JobConfig.SCORING_JOIN_DELAY, Duration.ofSeconds(30));
+    try (Run r = start(c, null)) {
+      r.op().awaitModelLoad();
+      for (long u = 1; u <= 20; u++) {
+        r.h().processElement1(rating(u, 10, 5f, u));
+        settle(r); // one user at a time: the first scorer is free for each
+      }
+      assertEquals(20, r.out().size());
+      assertArrayEquals(new long[] {20, 0}, r.op().batchesByScorer(), "the second scorer waits 30 s longer for a partial batch");
+    }
+  }
+
+  @Test
+  void fullBatchesWaitingBringEveryScorerIn() throws Exception {
+    Path empty = tmp.resolve("empty-registry");
+    Files.createDirectories(empty);
+    JobConfig c = config(16).set(JobConfig.REGISTRY, empty.toString()).set(JobConfig.SCORING_THREADS, 2)
+        .set(JobConfig.SCORING_JOIN_DELAY, Duration.ofSeconds(30));
+    try (Run r = start(c, null)) {
+      for (long u = 1; u <= 64; u++) {
+        r.h().processElement1(rating(u, 10, 5f, u)); // no model yet: a backlog of 4 full batches (all the queue holds)
+      }
+      r.h().processElement2(new StreamRecord<>(TestRegistry.announcement(TestRegistry.publish(empty, 7))));
+      r.op().awaitModelLoad();
+      settle(r);
+      assertEquals(64, r.out().size());
+      long[] byScorer = r.op().batchesByScorer();
+      assertEquals(4, byScorer[0] + byScorer[1]);
+      assertThat(byScorer[1]).as("full batches do not wait for the join delay").isPositive();
+      assertThat(r.out().stream().map(RecommendationEvent::userId).toList()).as("emitted in the order taken, whichever scorer finished first")
+          .isSorted();
     }
   }
 
