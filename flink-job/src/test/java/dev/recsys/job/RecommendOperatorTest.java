@@ -328,28 +328,6 @@ class RecommendOperatorTest {
     }
   }
 
-  @Test
-  void fullBatchesWaitingBringEveryScorerIn() throws Exception {
-    Path empty = tmp.resolve("empty-registry");
-    Files.createDirectories(empty);
-    JobConfig c = config(16).set(JobConfig.REGISTRY, empty.toString()).set(JobConfig.SCORING_THREADS, 2)
-        .set(JobConfig.SCORING_JOIN_DELAY, Duration.ofSeconds(30));
-    try (Run r = start(c, null)) {
-      for (long u = 1; u <= 64; u++) {
-        r.h().processElement1(rating(u, 10, 5f, u)); // no model yet: a backlog of 4 full batches (all the queue holds)
-      }
-      r.h().processElement2(new StreamRecord<>(TestRegistry.announcement(TestRegistry.publish(empty, 7))));
-      r.op().awaitModelLoad();
-      settle(r);
-      assertEquals(64, r.out().size());
-      long[] byScorer = r.op().batchesByScorer();
-      assertEquals(4, byScorer[0] + byScorer[1]);
-      assertThat(byScorer[1]).as("full batches do not wait for the join delay").isPositive();
-      assertThat(r.out().stream().map(RecommendationEvent::userId).toList()).as("emitted in the order taken, whichever scorer finished first")
-          .isSorted();
-    }
-  }
-
   @ParameterizedTest(name = "{0} scoring thread(s)")
   @ValueSource(ints = {1, 3})
   void aUsersListsAreEmittedInTheOrderOfTheirRatingsUnderLoad(int scoringThreads) throws Exception {
