@@ -364,7 +364,8 @@ class RecommendOperatorTest {
   void batchesScoredOnSeveralThreadsButNotYetEmittedSurviveACheckpointAndRestore() throws Exception {
     OperatorSubtaskState snapshot;
     List<Long> before;
-    JobConfig c = config(2).set(JobConfig.SCORING_THREADS, 3);
+    // every scorer takes at once, so that several batches are in flight together
+    JobConfig c = config(2).set(JobConfig.SCORING_THREADS, 3).set(JobConfig.SCORING_JOIN_DELAY, Duration.ZERO);
     try (Run r = start(c, null)) {
       r.op().awaitModelLoad();
       for (long u = 1; u <= 30; u++) {
