@@ -115,7 +115,7 @@ class MonitoringFilesTest {
     }
     assertThat(registered).contains("eventsIn", "eventToEmitMillis", "modelVersion"); // the scan finds them
     TreeSet<String> shown = new TreeSet<>();
-    MonitoringFiles.dashboardQueries().forEach(q -> MonitoringFiles.metrics(q.expr()).forEach(name -> shown.add(name.replaceAll("^flink_taskmanager_job_task_operator_(model_role_version_)?", ""))));
+    MonitoringFiles.dashboardQueries().forEach(q -> MonitoringFiles.metrics(q.expr()).forEach(name -> shown.add(name.replaceAll("^flink_taskmanager_job_task_operator_(model_role_version_|scorer_)?", ""))));
     assertThat(shown).containsAll(registered);
   }
 
