@@ -25,7 +25,7 @@ public final class MultVaeBlock extends MultAutoencoderBlock {
       return new Bottleneck(mu, new NDList());
     }
     NDArray logvar = h.get(new NDIndex(":, {}:", latent));
-    NDArray std = logvar.mul(0.5f).exp();
+    NDArray std = logvar.mul(Scalar.of(h.getManager(), 0.5f)).exp();
     NDArray eps = h.getManager().randomNormal(0f, 1f, std.getShape(), std.getDataType(), std.getDevice());
     return new Bottleneck(mu.add(eps.mul(std)), new NDList(mu, logvar));
   }

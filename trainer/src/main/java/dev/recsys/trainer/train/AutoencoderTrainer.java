@@ -19,6 +19,7 @@ import dev.recsys.model.Tensor;
 import dev.recsys.model.nn.BlockWeights;
 import dev.recsys.model.nn.Blocks;
 import dev.recsys.model.nn.MultAutoencoderBlock;
+import dev.recsys.model.nn.Scalar;
 import dev.recsys.model.nn.SparseBatch;
 import dev.recsys.trainer.data.Csr;
 import dev.recsys.trainer.data.SplitData;
@@ -188,14 +189,16 @@ public final class AutoencoderTrainer implements AutoCloseable {
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDList fwd = block.forward(store, input, true);
         // Σ_i x_ui log softmax(logits_u)_i with binary x: the log-probabilities at the user's items
-        NDArray logLik = fwd.get(0).logSoftmax(1).take(positions).sum().div((float) batch.size());
+        // every constant in the graph through Scalar.of: the backward pass reads them (see Scalar)
+        NDArray logLik = fwd.get(0).logSoftmax(1).take(positions).sum().div(Scalar.of(sub, batch.size()));
         NDArray recon = logLik.neg();
         NDArray loss = recon;
         if (cfg.model() == ModelType.VAE) {
           NDArray mu = fwd.get(1);
           NDArray logvar = fwd.get(2);
-          NDArray kl = logvar.neg().add(logvar.exp()).add(mu.square()).sub(1f).mul(0.5f).sum(new int[] {1}).mean();
-          loss = recon.add(kl.mul((float) beta));
+          NDArray kl = logvar.neg().add(logvar.exp()).add(mu.square()).sub(Scalar.of(sub, 1f)).mul(Scalar.of(sub, 0.5f))
+              .sum(new int[] {1}).mean();
+          loss = recon.add(kl.mul(Scalar.of(sub, (float) beta)));
           out[2] = kl.getFloat();
         } else if (cfg.daeL2() > 0) {
           NDArray reg = sub.zeros(new Shape());
@@ -204,7 +207,7 @@ public final class AutoencoderTrainer implements AutoCloseable {
             sq.attach(sub);
             reg = reg.add(sq.sum());
           }
-          loss = recon.add(reg.mul((float) cfg.daeL2()));
+          loss = recon.add(reg.mul(Scalar.of(sub, (float) cfg.daeL2())));
         }
         gc.backward(loss);
         out[0] = loss.getFloat();
