@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.recsys.model.DjlRuntime;
+import dev.recsys.model.nn.Scalar;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +38,7 @@ class AdamTest {
       for (int t = 1; t <= 5; t++) {
         // loss = Σ p³ / 3, so the gradient is p²
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          gc.backward(p.pow(3).sum().div(3));
+          gc.backward(p.pow(Scalar.of(manager, 3)).sum().div(Scalar.of(manager, 3))); // constants the graph keeps: see Scalar
         }
         adam.step(Map.of("p", p));
         double step = lr * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
