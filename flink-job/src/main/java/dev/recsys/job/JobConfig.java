@@ -110,11 +110,10 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("scoring.threads").intType().defaultValue(0)
           .withDescription("Scoring threads per subtask, each running its own forward passes with one PyTorch thread; 0: the cores divided by the parallelism");
   public static final ConfigOption<Duration> SCORING_JOIN_DELAY =
-      ConfigOptions.key("scoring.join-delay").durationType().defaultValue(Duration.ofMillis(10))
+      ConfigOptions.key("scoring.join-delay").durationType().defaultValue(Duration.ZERO)
           .withDescription("How much longer than batch.timeout each further scoring thread of a subtask waits for users (the second one "
-              + "join-delay more, the third twice that): a scorer joins only when those before it fall behind or full batches wait, so at "
-              + "moderate load fewer cores score and the task thread, the broker and the clients keep theirs (0: every free scorer takes "
-              + "at batch.timeout)");
+              + "join-delay more, the third twice that): above 0 a scorer joins only when those before it fall behind or full batches "
+              + "wait, so at moderate load fewer cores score, in larger batches (0: every free scorer takes at batch.timeout)");
   public static final ConfigOption<Integer> SCORING_NICE =
       ConfigOptions.key("scoring.nice").intType().defaultValue(0)
           .withDescription("Linux niceness of the scoring threads (0-19): above 0, the task thread, RocksDB's flushes and the Kafka clients "

@@ -48,11 +48,9 @@ import org.slf4j.LoggerFactory;
  *       whatever waits, up to {@code batch.size} users, and scores them in one forward pass of the
  *       served model, with one PyTorch thread. Independent forward passes use the cores better
  *       than one pass split across them: a split pass waits for its slowest thread, which the task
- *       thread, the broker or the clients may hold up. The scorers are ranked: each after the first
- *       waits {@code scoring.join-delay} longer for users, so it joins only when those before it
- *       fall behind or full batches wait. Every forward pass streams the whole output layer from
- *       memory (48 MB at ML-20M size), so many small batches on every core cost far more per user
- *       than fewer, larger ones on one, and leave no core to the rest of the job;
+ *       thread, the broker or the clients may hold up. The scorers are ranked: with
+ *       {@code scoring.join-delay} above 0, each after the first waits that much longer for users,
+ *       so it joins only when those before it fall behind or full batches wait;
  *   <li><b>emit</b> (task thread, through the mailbox): the batches' lists go out in the order the
  *       batches were taken, whichever finished first, so a user's later list never precedes an
  *       earlier one.
