@@ -122,6 +122,11 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("scoring.mode").enumType(ScoringModeOption.class).defaultValue(ScoringModeOption.EXACT)
           .withDescription("exact (every item's logit) or two_stage (candidates from a low-rank output layer, re-scored exactly; bench two-stage "
               + "reports its top-100 overlap with exact and its speed-up)");
+  public static final ConfigOption<Boolean> SCORING_VECTOR_API =
+      ConfigOptions.key("scoring.vector-api").booleanType().defaultValue(true)
+          .withDescription("Exact scoring's output layer in Java through the Vector API, where the TaskManager's JVM resolved "
+              + "jdk.incubator.vector (--add-modules=jdk.incubator.vector): faster than libtorch's GEMM here at every batch size; false, "
+              + "or a JVM without the module: libtorch computes it");
   public static final ConfigOption<Integer> TWO_STAGE_RANK =
       ConfigOptions.key("scoring.two-stage.rank").intType().defaultValue(64)
           .withDescription("scoring.mode=two_stage: rank of the output layer's approximation (a model with no more hidden units than this is scored exactly)");
@@ -165,7 +170,7 @@ public final class JobConfig implements Serializable {
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, MODEL_METRICS_TOPIC,
           DEAD_LETTER_TOPIC, METRICS_WINDOW, SHADOW_SAMPLE,
-          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_JOIN_DELAY, SCORING_NICE, SCORING_MODE,
+          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_JOIN_DELAY, SCORING_NICE, SCORING_MODE, SCORING_VECTOR_API,
           TWO_STAGE_RANK,
           TWO_STAGE_CANDIDATES, SINK_DELIVERY, TX_PREFIX,
           TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);

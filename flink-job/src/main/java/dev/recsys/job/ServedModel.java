@@ -83,6 +83,7 @@ final class ServedModel implements AutoCloseable {
   private final ModelRegistry registry;
   private final String modelName;
   private final ScoringMode scoringMode;
+  private final boolean vectorApi;
   private final String updatesTopic;
   private final ExecutorService loader;
   private final Executor taskThread;
@@ -108,6 +109,7 @@ final class ServedModel implements AutoCloseable {
     this.registry = new ModelRegistry(Path.of(config.get(JobConfig.REGISTRY)));
     this.modelName = config.get(JobConfig.MODEL_NAME);
     this.scoringMode = config.scoringMode();
+    this.vectorApi = config.get(JobConfig.SCORING_VECTOR_API);
     this.updatesTopic = config.get(JobConfig.MODEL_UPDATES_TOPIC);
     this.taskThread = taskThread;
     this.deadLetters = deadLetters;
@@ -282,8 +284,13 @@ final class ServedModel implements AutoCloseable {
 
   private Loaded load(ModelUpdateEvent e) throws Exception {
     ModelRegistry.Accepted a = registry.accept(e.name(), e.version(), e.uri(), e.sha256());
-    Scorer scorer = Scorer.open(a.bundle(), Device.cpu(), scoringMode);
-    LOG.info("loaded {} v{} from {}, scored {}", e.name(), e.version(), a.version().dir(), scorer.mode());
+    Scorer scorer = Scorer.open(a.bundle(), Device.cpu(), scoringMode, vectorApi && Scorer.vectorApi());
+    LOG.info("loaded {} v{} from {}, scored {}, output layer on {}", e.name(), e.version(), a.version().dir(), scorer.mode(),
+        scorer.outputLayerEngine());
+    if (scorer.mode().exact() && vectorApi && !Scorer.vectorApi()) {
+      LOG.warn("this JVM has not resolved jdk.incubator.vector, so libtorch computes the output layer: start the TaskManagers' JVM "
+          + "with --add-modules=jdk.incubator.vector for the faster Java one (docs/benchmarks.md)");
+    }
     return new Loaded(e, scorer);
   }
 

@@ -8,6 +8,7 @@ import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.nn.MultAutoencoderBlock;
 import dev.recsys.model.scoring.Scorer;
+import dev.recsys.model.scoring.ScoringMode;
 import dev.recsys.model.scoring.UserQuery;
 import dev.recsys.trainer.data.Preprocessor;
 import dev.recsys.trainer.train.AutoencoderTrainer;
@@ -175,6 +176,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--items", defaultValue = "20108") int items;
     @Option(names = "--threads", defaultValue = "2") int threads;
     @Option(names = "--seconds", defaultValue = "10") int seconds;
+    @Option(names = "--vector-api", defaultValue = "true", arity = "1",
+        description = "The output layer through the Vector API where this JVM has its module (as scoring.vector-api); false: libtorch's (default: true)")
+    boolean vectorApi;
 
     @Override
     public Integer call() throws Exception {
@@ -182,8 +186,9 @@ public final class BenchCommand implements Callable<Integer> {
       Path dir = Files.createTempDirectory("bench-bundle").resolve("b");
       long[] movies = LongStream.rangeClosed(1, items).toArray();
       ModelBundle bundle = RandomBundle.write(dir, Architecture.paperVae(items), movies, 1);
-      System.out.printf("scorer: Mult-VAE %d-600-200-600-%d, top-100, %d torch threads, %s%n", items, items, threads, cpu());
-      try (Scorer scorer = Scorer.open(bundle, Device.cpu())) {
+      try (Scorer scorer = Scorer.open(bundle, Device.cpu(), ScoringMode.EXACT, vectorApi && Scorer.vectorApi())) {
+        System.out.printf("scorer: Mult-VAE %d-600-200-600-%d, top-100, %d torch threads, output layer on %s, %s%n", items, items, threads,
+            scorer.outputLayerEngine(), cpu());
         SplittableRandom rnd = new SplittableRandom(2);
         for (int batch : new int[] {1, 32, 128, 256, 512}) {
           List<UserQuery> queries = new ArrayList<>();
@@ -210,7 +215,7 @@ public final class BenchCommand implements Callable<Integer> {
             scorer.forward(sb);
           }
           double forwardMs = (System.nanoTime() - f0) / 1e6 / (reps * (double) batch);
-          System.out.printf("  batch %4d: %7.2f ms per user (forward pass alone %.2f ms), %6.0f users/s%n", batch, s * 1000 / users, forwardMs, users / s);
+          System.out.printf("  batch %4d: %7.2f ms per user (libtorch's whole forward pass alone %.2f ms), %6.0f users/s%n", batch, s * 1000 / users, forwardMs, users / s);
         }
       }
       System.out.println("  " + peakResident());

@@ -375,15 +375,19 @@ final class JobBench implements Callable<Integer> {
         ProcessCpu.seconds(ProcessHandle.current().pid()), ProcessCpu.byStage(job.pid()));
   }
 
-  /** The scoring mode the jobs run with (scoring.mode among the --job-set settings): the scorer alone uses it too. */
-  private ScoringMode scoringMode() {
+  /** The job settings among --job-set (scoring.mode, scoring.vector-api, ...): the scorer alone uses them too. */
+  private JobConfig jobConfig() {
     JobConfig c = JobConfig.defaults();
     jobSettings.forEach((k, v) -> {
       if (JobConfig.isSetting(k)) {
         c.set(k, v);
       }
     });
-    return c.validate().scoringMode();
+    return c.validate();
+  }
+
+  private ScoringMode scoringMode() {
+    return jobConfig().scoringMode();
   }
 
   /**
@@ -400,11 +404,11 @@ final class JobBench implements Callable<Integer> {
       long[] ids = rnd.longs(3, 1, items + 1).distinct().toArray();
       queries.add(UserQuery.ofItems(ids));
     }
-    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), scoringMode())) {
+    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), scoringMode(), jobConfig().get(JobConfig.SCORING_VECTOR_API) && Scorer.vectorApi())) {
       double split = scoreFor(scorer, queries, 1, threads);
       double apart = scoreFor(scorer, queries, threads, 1);
-      System.out.printf("scorer alone: %,.0f users/s with one forward pass over %d PyTorch threads, %,.0f users/s with %d scoring threads of one each%n",
-          split, threads, apart, threads);
+      System.out.printf("scorer alone: %,.0f users/s with one forward pass over %d PyTorch threads, %,.0f users/s with %d scoring threads of one each"
+          + " (output layer on %s)%n", split, threads, apart, threads, scorer.outputLayerEngine());
       return Math.max(split, apart);
     }
   }

@@ -30,9 +30,12 @@ import java.util.stream.IntStream;
 
 /**
  * Scores batches of users with one bundle: one forward pass through DJL for the whole batch, then
- * exclusion of rated items and top-K in plain Java. In {@link ScoringMode two-stage} mode the
- * forward pass stops before the output layer: a {@link LowRankHead} proposes each user's
- * candidates, and only those get exact logits.
+ * exclusion of rated items and top-K in plain Java. On the CPU of a JVM that resolved the Vector
+ * API's module ({@code --add-modules=jdk.incubator.vector}), the forward pass stops before the
+ * output layer and a {@link VectorOutputLayer} computes the logits, faster than libtorch's GEMM at
+ * every batch size measured (docs/benchmarks.md); elsewhere libtorch computes them. In {@link
+ * ScoringMode two-stage} mode the forward pass stops before the output layer: a {@link
+ * LowRankHead} proposes each user's candidates, and only those get exact logits.
  *
  * <p>Threads may score at once: each gets a DJL {@link Predictor} of its own (DJL's predictors are
  * not thread-safe), over the one copy of the weights. Close the Scorer, once no thread scores, to
@@ -48,14 +51,19 @@ public final class Scorer implements AutoCloseable {
   private final ScoringMode mode;
   /** Two-stage mode only. */
   private final LowRankHead head;
+  /** Exact mode with the Vector API only. */
+  private final VectorOutputLayer output;
   private final ThreadLocal<float[]> rowBuffer;
+  /** The output layer's logits of a batch, per scoring thread ({@code output} only). */
+  private final ThreadLocal<float[][]> logitBuffer = ThreadLocal.withInitial(() -> new float[1][0]);
 
-  private Scorer(ModelBundle bundle, Model model, ScoringMode mode, LowRankHead head) {
+  private Scorer(ModelBundle bundle, Model model, ScoringMode mode, LowRankHead head, VectorOutputLayer output) {
     this.bundle = bundle;
     this.vocab = bundle.vocabulary();
     this.model = model;
     this.mode = mode;
     this.head = head;
+    this.output = output;
     this.rowBuffer = ThreadLocal.withInitial(() -> new float[vocab.size()]);
     RankTranslator translator = new RankTranslator(vocab.size(), rowBuffer);
     this.predictor = ThreadLocal.withInitial(() -> {
@@ -76,6 +84,19 @@ public final class Scorer implements AutoCloseable {
    * popularity model with one hidden unit, say) is scored exactly: {@link #mode()} says so.
    */
   public static Scorer open(ModelBundle bundle, Device device, ScoringMode mode) {
+    return open(bundle, device, mode, Device.Type.CPU.equals(device.getDeviceType()) && vectorApi());
+  }
+
+  /** Whether this JVM resolved the Vector API's module, which {@link VectorOutputLayer} needs. */
+  public static boolean vectorApi() {
+    return ModuleLayer.boot().findModule(VectorOutputLayer.MODULE).isPresent();
+  }
+
+  /**
+   * As {@link #open(ModelBundle, Device, ScoringMode)}; {@code vectorOutput} picks the exact output
+   * layer's engine: the Vector API (only where {@link #vectorApi()} holds) or libtorch.
+   */
+  public static Scorer open(ModelBundle bundle, Device device, ScoringMode mode, boolean vectorOutput) {
     DjlRuntime.configure();
     Model model = Model.newInstance("recsys-" + bundle.manifest().modelType(), device);
     try {
@@ -89,7 +110,8 @@ public final class Scorer implements AutoCloseable {
       if (!mode.exact() && mode.rank() < weight.shape()[0]) {
         head = LowRankHead.of(weight, bundle.weights().get(last + ".bias"), mode.rank(), model.getNDManager());
       }
-      return new Scorer(bundle, model, head == null ? ScoringMode.EXACT : mode, head);
+      VectorOutputLayer output = head == null && vectorOutput ? VectorOutputLayer.of(weight, bundle.weights().get(last + ".bias")) : null;
+      return new Scorer(bundle, model, head == null ? ScoringMode.EXACT : mode, head, output);
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -103,6 +125,11 @@ public final class Scorer implements AutoCloseable {
 
   public ScoringMode mode() {
     return mode;
+  }
+
+  /** Which engine computes the exact output layer: "Vector API" or "libtorch". */
+  public String outputLayerEngine() {
+    return output != null ? "Vector API" : "libtorch";
   }
 
   public ModelBundle bundle() {
@@ -129,7 +156,9 @@ public final class Scorer implements AutoCloseable {
       }
     }
     Ranked[] ranked = inputs.isEmpty() ? new Ranked[0]
-        : head == null ? rank(new RankRequest(SparseBatch.of(inputs), exclusions, k)) : rankTwoStage(SparseBatch.of(inputs), exclusions, k);
+        : head != null ? rankTwoStage(SparseBatch.of(inputs), exclusions, k)
+        : output != null ? rankVector(SparseBatch.of(inputs), exclusions, k)
+        : rank(new RankRequest(SparseBatch.of(inputs), exclusions, k));
     List<Recommendations> out = new ArrayList<>(users.size());
     for (int u = 0; u < users.size(); u++) {
       if (row[u] < 0) {
@@ -163,6 +192,41 @@ public final class Scorer implements AutoCloseable {
     } catch (TranslateException e) {
       throw new IllegalStateException("forward pass failed", e);
     }
+  }
+
+  /**
+   * The network up to the output layer through DJL, then the output layer's logits in {@link
+   * VectorOutputLayer}, split over as many threads as the calling thread's forward passes use.
+   */
+  private Ranked[] rankVector(SparseBatch batch, List<int[]> exclusions, int k) {
+    DjlRuntime.disableGradientRecording();
+    MultAutoencoderBlock block = (MultAutoencoderBlock) model.getBlock();
+    float[] d;
+    try (NDManager scope = model.getNDManager().newSubManager()) {
+      d = block.lastHidden(new ParameterStore(scope, false), batch.toNDList(scope, vocab.size())).toFloatArray();
+    }
+    int numItems = vocab.size();
+    int rows = batch.rows();
+    float[][] buffer = logitBuffer.get();
+    if (buffer[0].length < rows * numItems) {
+      buffer[0] = new float[rows * numItems];
+    }
+    float[] logits = buffer[0];
+    output.logits(d, rows, logits, ai.djl.pytorch.jni.JniUtils.getNumThreads());
+    Ranked[] out = new Ranked[rows];
+    IntStream.range(0, rows).parallel().forEach(r -> {
+      int from = r * numItems;
+      for (int i : exclusions.get(r)) {
+        logits[from + i] = Float.NEGATIVE_INFINITY;
+      }
+      int[] top = TopK.select(logits, from, numItems, k);
+      float[] scores = new float[top.length];
+      for (int j = 0; j < top.length; j++) {
+        scores[j] = logits[from + top[j]];
+      }
+      out[r] = new Ranked(top, scores);
+    });
+    return out;
   }
 
   /**
