@@ -215,7 +215,7 @@ public final class BenchCommand implements Callable<Integer> {
             scorer.forward(sb);
           }
           double forwardMs = (System.nanoTime() - f0) / 1e6 / (reps * (double) batch);
-          System.out.printf("  batch %4d: %7.2f ms per user (libtorch's whole forward pass alone %.2f ms), %6.0f users/s%n", batch, s * 1000 / users, forwardMs, users / s);
+          System.out.printf("  batch %4d: %7.2f ms per user (forward pass alone %.2f ms), %6.0f users/s%n", batch, s * 1000 / users, forwardMs, users / s);
         }
       }
       System.out.println("  " + peakResident());

@@ -175,8 +175,16 @@ public final class Scorer implements AutoCloseable {
     return out;
   }
 
-  /** Raw logits [B × I], row-major, for users given as model indices (tests and benchmarks). */
+  /**
+   * Raw logits [B × I], row-major, for users given as model indices (tests and benchmarks), from
+   * the output layer that {@link #score} ranks with.
+   */
   public float[] forward(SparseBatch batch) {
+    if (output != null) {
+      float[] logits = new float[batch.rows() * vocab.size()];
+      vectorLogits(batch, logits);
+      return logits;
+    }
     DjlRuntime.disableGradientRecording();
     try (Predictor<SparseBatch, float[]> p = model.newPredictor(new LogitsTranslator(vocab.size()))) {
       return p.predict(batch);
@@ -199,12 +207,6 @@ public final class Scorer implements AutoCloseable {
    * VectorOutputLayer}, split over as many threads as the calling thread's forward passes use.
    */
   private Ranked[] rankVector(SparseBatch batch, List<int[]> exclusions, int k) {
-    DjlRuntime.disableGradientRecording();
-    MultAutoencoderBlock block = (MultAutoencoderBlock) model.getBlock();
-    float[] d;
-    try (NDManager scope = model.getNDManager().newSubManager()) {
-      d = block.lastHidden(new ParameterStore(scope, false), batch.toNDList(scope, vocab.size())).toFloatArray();
-    }
     int numItems = vocab.size();
     int rows = batch.rows();
     float[][] buffer = logitBuffer.get();
@@ -212,7 +214,7 @@ public final class Scorer implements AutoCloseable {
       buffer[0] = new float[rows * numItems];
     }
     float[] logits = buffer[0];
-    output.logits(d, rows, logits, ai.djl.pytorch.jni.JniUtils.getNumThreads());
+    vectorLogits(batch, logits);
     Ranked[] out = new Ranked[rows];
     IntStream.range(0, rows).parallel().forEach(r -> {
       int from = r * numItems;
@@ -227,6 +229,17 @@ public final class Scorer implements AutoCloseable {
       out[r] = new Ranked(top, scores);
     });
     return out;
+  }
+
+  /** The logits of a batch into {@code logits[0 .. B·I)}: DJL up to the output layer, then {@link VectorOutputLayer}. */
+  private void vectorLogits(SparseBatch batch, float[] logits) {
+    DjlRuntime.disableGradientRecording();
+    MultAutoencoderBlock block = (MultAutoencoderBlock) model.getBlock();
+    float[] d;
+    try (NDManager scope = model.getNDManager().newSubManager()) {
+      d = block.lastHidden(new ParameterStore(scope, false), batch.toNDList(scope, vocab.size())).toFloatArray();
+    }
+    output.logits(d, batch.rows(), logits, ai.djl.pytorch.jni.JniUtils.getNumThreads());
   }
 
   /**
