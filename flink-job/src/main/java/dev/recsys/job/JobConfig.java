@@ -125,7 +125,7 @@ public final class JobConfig implements Serializable {
   public static final ConfigOption<Boolean> SCORING_VECTOR_API =
       ConfigOptions.key("scoring.vector-api").booleanType().defaultValue(true)
           .withDescription("Exact scoring's output layer in Java through the Vector API, where the TaskManager's JVM resolved "
-              + "jdk.incubator.vector (--add-modules=jdk.incubator.vector): faster than libtorch's GEMM here at every batch size; false, "
+              + "jdk.incubator.vector (--add-modules=jdk.incubator.vector): faster than libtorch's GEMM from batches of 32 on; false, "
               + "or a JVM without the module: libtorch computes it");
   public static final ConfigOption<Integer> TWO_STAGE_RANK =
       ConfigOptions.key("scoring.two-stage.rank").intType().defaultValue(64)

@@ -32,8 +32,8 @@ import java.util.stream.IntStream;
  * Scores batches of users with one bundle: one forward pass through DJL for the whole batch, then
  * exclusion of rated items and top-K in plain Java. On the CPU of a JVM that resolved the Vector
  * API's module ({@code --add-modules=jdk.incubator.vector}), the forward pass stops before the
- * output layer and a {@link VectorOutputLayer} computes the logits, faster than libtorch's GEMM at
- * every batch size measured (docs/benchmarks.md); elsewhere libtorch computes them. In {@link
+ * output layer and a {@link VectorOutputLayer} computes the logits, faster than libtorch's GEMM from
+ * batches of 32 on (docs/benchmarks.md); elsewhere libtorch computes them. In {@link
  * ScoringMode two-stage} mode the forward pass stops before the output layer: a {@link
  * LowRankHead} proposes each user's candidates, and only those get exact logits.
  *
