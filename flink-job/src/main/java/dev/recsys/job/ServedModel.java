@@ -284,7 +284,7 @@ final class ServedModel implements AutoCloseable {
 
   private Loaded load(ModelUpdateEvent e) throws Exception {
     ModelRegistry.Accepted a = registry.accept(e.name(), e.version(), e.uri(), e.sha256());
-    Scorer scorer = Scorer.open(a.bundle(), Device.cpu(), scoringMode, vectorApi && Scorer.vectorApi());
+    Scorer scorer = Scorer.open(a.bundle(), Device.cpu(), scoringMode, vectorApi);
     LOG.info("loaded {} v{} from {}, scored {}, output layer on {}", e.name(), e.version(), a.version().dir(), scorer.mode(),
         scorer.outputLayerEngine());
     if (scorer.mode().exact() && vectorApi && !Scorer.vectorApi()) {

@@ -186,7 +186,7 @@ public final class BenchCommand implements Callable<Integer> {
       Path dir = Files.createTempDirectory("bench-bundle").resolve("b");
       long[] movies = LongStream.rangeClosed(1, items).toArray();
       ModelBundle bundle = RandomBundle.write(dir, Architecture.paperVae(items), movies, 1);
-      try (Scorer scorer = Scorer.open(bundle, Device.cpu(), ScoringMode.EXACT, vectorApi && Scorer.vectorApi())) {
+      try (Scorer scorer = Scorer.open(bundle, Device.cpu(), ScoringMode.EXACT, vectorApi)) {
         System.out.printf("scorer: Mult-VAE %d-600-200-600-%d, top-100, %d torch threads, output layer on %s, %s%n", items, items, threads,
             scorer.outputLayerEngine(), cpu());
         SplittableRandom rnd = new SplittableRandom(2);

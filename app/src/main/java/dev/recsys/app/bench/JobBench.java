@@ -404,7 +404,7 @@ final class JobBench implements Callable<Integer> {
       long[] ids = rnd.longs(3, 1, items + 1).distinct().toArray();
       queries.add(UserQuery.ofItems(ids));
     }
-    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), scoringMode(), jobConfig().get(JobConfig.SCORING_VECTOR_API) && Scorer.vectorApi())) {
+    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), scoringMode(), jobConfig().get(JobConfig.SCORING_VECTOR_API))) {
       double split = scoreFor(scorer, queries, 1, threads);
       double apart = scoreFor(scorer, queries, threads, 1);
       System.out.printf("scorer alone: %,.0f users/s with one forward pass over %d PyTorch threads, %,.0f users/s with %d scoring threads of one each"

@@ -84,7 +84,7 @@ public final class Scorer implements AutoCloseable {
    * popularity model with one hidden unit, say) is scored exactly: {@link #mode()} says so.
    */
   public static Scorer open(ModelBundle bundle, Device device, ScoringMode mode) {
-    return open(bundle, device, mode, Device.Type.CPU.equals(device.getDeviceType()) && vectorApi());
+    return open(bundle, device, mode, true);
   }
 
   /** Whether this JVM resolved the Vector API's module, which {@link VectorOutputLayer} needs. */
@@ -93,8 +93,9 @@ public final class Scorer implements AutoCloseable {
   }
 
   /**
-   * As {@link #open(ModelBundle, Device, ScoringMode)}; {@code vectorOutput} picks the exact output
-   * layer's engine: the Vector API (only where {@link #vectorApi()} holds) or libtorch.
+   * As {@link #open(ModelBundle, Device, ScoringMode)}; {@code vectorOutput} false makes libtorch
+   * compute the exact output layer even where the Vector API could: on the CPU of a JVM for which
+   * {@link #vectorApi()} holds.
    */
   public static Scorer open(ModelBundle bundle, Device device, ScoringMode mode, boolean vectorOutput) {
     DjlRuntime.configure();
@@ -110,7 +111,8 @@ public final class Scorer implements AutoCloseable {
       if (!mode.exact() && mode.rank() < weight.shape()[0]) {
         head = LowRankHead.of(weight, bundle.weights().get(last + ".bias"), mode.rank(), model.getNDManager());
       }
-      VectorOutputLayer output = head == null && vectorOutput ? VectorOutputLayer.of(weight, bundle.weights().get(last + ".bias")) : null;
+      boolean java = head == null && vectorOutput && vectorApi() && Device.Type.CPU.equals(device.getDeviceType());
+      VectorOutputLayer output = java ? VectorOutputLayer.of(weight, bundle.weights().get(last + ".bias")) : null;
       return new Scorer(bundle, model, head == null ? ScoringMode.EXACT : mode, head, output);
     } catch (RuntimeException e) {
       model.close();
@@ -216,18 +218,7 @@ public final class Scorer implements AutoCloseable {
     float[] logits = buffer[0];
     vectorLogits(batch, logits);
     Ranked[] out = new Ranked[rows];
-    IntStream.range(0, rows).parallel().forEach(r -> {
-      int from = r * numItems;
-      for (int i : exclusions.get(r)) {
-        logits[from + i] = Float.NEGATIVE_INFINITY;
-      }
-      int[] top = TopK.select(logits, from, numItems, k);
-      float[] scores = new float[top.length];
-      for (int j = 0; j < top.length; j++) {
-        scores[j] = logits[from + top[j]];
-      }
-      out[r] = new Ranked(top, scores);
-    });
+    IntStream.range(0, rows).parallel().forEach(r -> out[r] = Ranked.of(logits, r * numItems, numItems, exclusions.get(r), k));
     return out;
   }
 
@@ -316,7 +307,21 @@ public final class Scorer implements AutoCloseable {
   private record RankRequest(SparseBatch batch, List<int[]> exclusions, int k) {}
 
   /** One user's top-k model indices and their logits, best first. */
-  private record Ranked(int[] items, float[] scores) {}
+  private record Ranked(int[] items, float[] scores) {
+
+    /** The top-k of the user's logits {@code values[from .. from+numItems)}, after marking the exclusions there. */
+    static Ranked of(float[] values, int from, int numItems, int[] exclusions, int k) {
+      for (int i : exclusions) {
+        values[from + i] = Float.NEGATIVE_INFINITY;
+      }
+      int[] top = TopK.select(values, from, numItems, k);
+      float[] scores = new float[top.length];
+      for (int j = 0; j < top.length; j++) {
+        scores[j] = values[from + top[j]];
+      }
+      return new Ranked(top, scores);
+    }
+  }
 
   /**
    * Forward pass, then exclusion and top-k in plain Java straight from the output tensor's memory
@@ -346,15 +351,7 @@ public final class Scorer implements AutoCloseable {
       IntStream.range(0, out.length).parallel().forEach(r -> {
         float[] row = rowBuffer.get();
         logits.get(r * numItems, row, 0, numItems);
-        for (int i : req.exclusions().get(r)) {
-          row[i] = Float.NEGATIVE_INFINITY;
-        }
-        int[] top = TopK.select(row, 0, numItems, req.k());
-        float[] scores = new float[top.length];
-        for (int j = 0; j < top.length; j++) {
-          scores[j] = row[top[j]];
-        }
-        out[r] = new Ranked(top, scores);
+        out[r] = Ranked.of(row, 0, numItems, req.exclusions().get(r), req.k());
       });
       return out;
     }
