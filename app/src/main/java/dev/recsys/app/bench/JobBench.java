@@ -10,7 +10,6 @@ import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.registry.ModelRegistry;
 import dev.recsys.model.scoring.Scorer;
-import dev.recsys.model.scoring.ScoringMode;
 import dev.recsys.model.scoring.UserQuery;
 import java.io.IOException;
 import java.net.URI;
@@ -137,7 +136,7 @@ final class JobBench implements Callable<Integer> {
 
     int threads = Math.max(1, CORES / parallelisms.get(0)); // the scorer alone has every core
     double alone = scorerAlone(bundle, threads);
-    System.out.printf("scorer alone: %,.0f users/s at batch %d on %d cores, %s (nothing else running)%n", alone, batch, threads, scoringMode());
+    System.out.printf("scorer alone: %,.0f users/s at batch %d on %d cores, %s (nothing else running)%n", alone, batch, threads, jobConfig().scoringMode());
 
     int port = ChildJvm.freePort();
     try (ChildJvm broker = ChildJvm.start("broker", "1g", work.resolve("broker.log"), List.of("kafka", "--port", Integer.toString(port), "--data-dir", work.resolve("kafka").toString()))) {
@@ -386,10 +385,6 @@ final class JobBench implements Callable<Integer> {
     return c.validate();
   }
 
-  private ScoringMode scoringMode() {
-    return jobConfig().scoringMode();
-  }
-
   /**
    * The scorer on its own, in this process, on queries shaped like the load's, before anything else
    * runs, both ways it can use {@code threads} cores: one forward pass split over them, and (as the
@@ -404,7 +399,8 @@ final class JobBench implements Callable<Integer> {
       long[] ids = rnd.longs(3, 1, items + 1).distinct().toArray();
       queries.add(UserQuery.ofItems(ids));
     }
-    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), scoringMode(), jobConfig().get(JobConfig.SCORING_VECTOR_API))) {
+    JobConfig job = jobConfig();
+    try (Scorer scorer = Scorer.open(bundle, Device.cpu(), job.scoringMode(), job.get(JobConfig.SCORING_VECTOR_API))) {
       double split = scoreFor(scorer, queries, 1, threads);
       double apart = scoreFor(scorer, queries, threads, 1);
       System.out.printf("scorer alone: %,.0f users/s with one forward pass over %d PyTorch threads, %,.0f users/s with %d scoring threads of one each"

@@ -9,12 +9,12 @@ import jdk.incubator.vector.VectorSpecies;
  * The output layer of exact scoring in Java, through the JDK's Vector API: logits = d·W + b for
  * the last hidden activations d {@code [B, h]} of a batch and the bundle's {@code [h, I]} weight.
  *
- * <p>libtorch's CPU GEMM (MKL) repacks the whole 48 MB weight on every call, which dominates at
- * the batch sizes a job forms at moderate load. Here the weight is copied once into blocks of
- * {@code 2 · lanes} items, each block's h rows contiguous, so one block (77 KB at h = 600 on
- * AVX-512) streams from memory once per pass and stays in the core's cache while every group of
- * four users multiplies it, their sums held in registers. Only a JVM started with {@code
- * --add-modules=jdk.incubator.vector} can load this class: see {@link #available()}.
+ * <p>libtorch's CPU GEMM (MKL) is slow at the batch sizes a job forms at moderate load: there, 8
+ * users cost almost four times what one does (docs/benchmarks.md). Here the weight is copied once
+ * into blocks of {@code 2 · lanes} items, each block's h rows contiguous, so one block (77 KB at
+ * h = 600 on AVX-512) streams from memory once per pass and stays in the core's cache while every
+ * group of four users multiplies it, their sums held in registers. Only a JVM started with {@code
+ * --add-modules=jdk.incubator.vector} can load this class: see {@link Scorer#vectorApi()}.
  */
 final class VectorOutputLayer {
 
@@ -45,11 +45,6 @@ final class VectorOutputLayer {
     this.blocks = blocks;
     this.tail = tail;
     this.bias = bias;
-  }
-
-  /** Whether this JVM resolved the Vector API's module, so that this class can load. */
-  static boolean available() {
-    return ModuleLayer.boot().findModule(MODULE).isPresent();
   }
 
   /** The layer of a bundle's {@code [h, I]} weight (row-major) and {@code [I]} bias. */
@@ -86,10 +81,6 @@ final class VectorOutputLayer {
     for (int i = 0; i < 3; i++) {
       logits(d, GROUP, out, 1);
     }
-  }
-
-  int items() {
-    return items;
   }
 
   /**
