@@ -4,27 +4,64 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateChangelogOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.rocksdb.CompressionType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The execution settings: RocksDB with incremental checkpoints, checkpointing and restarts. */
+/**
+ * The execution settings: RocksDB with incremental checkpoints behind Flink's changelog state
+ * backend, checkpointing and restarts.
+ */
 public final class JobEnvironment {
 
+  private static final Logger LOG = LoggerFactory.getLogger(JobEnvironment.class);
+
   private JobEnvironment() {}
+
+  /** flink-dstl-dfs's {@code FsStateChangelogOptions.BASE_PATH}, which nothing here compiles against. */
+  static final ConfigOption<String> CHANGELOG_BASE_PATH =
+      ConfigOptions.key("state.changelog.dstl.dfs.base-path").stringType().noDefaultValue();
 
   /** Compression per RocksDB level unless the user sets {@code state.backend.rocksdb.compression.per.level}. */
   static final List<CompressionType> UNCOMPRESSED_TOP_LEVELS =
       List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION, CompressionType.LZ4_COMPRESSION);
 
-  /** Flink configuration for the job's settings (merged into the cluster's own when submitted). */
-  public static Configuration configuration(JobConfig c) {
+  /**
+   * Flink configuration for the job's settings (merged into the cluster's own when submitted).
+   *
+   * <p>On the embedded cluster ({@code embedded}) the job also turns on the changelog state backend
+   * unless {@code state.changelog.*} says otherwise: each checkpoint then uploads the state changes
+   * since the last one instead of flushing RocksDB's memtables on the task thread, the pause that
+   * was the tail of the latency at moderate load. Its log goes beside the job's checkpoints. A
+   * cluster's task managers read the changelog's storage from their own configuration only, so
+   * there the cluster decides (the chart and the compose file turn it on).
+   */
+  public static Configuration configuration(JobConfig c, boolean embedded) {
     Configuration f = Configuration.fromMap(c.flinkProperties());
+    if (embedded) {
+      if (!f.contains(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)) {
+        f.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, true);
+      }
+      if (!f.contains(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE)) {
+        f.set(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE, "filesystem");
+      }
+      if (!f.contains(CHANGELOG_BASE_PATH)) {
+        // DSTL writes <base>/<job id>/dstl/: next to that run's chk-<n> directories
+        f.set(CHANGELOG_BASE_PATH, c.checkpointDirectory());
+      }
+    }
     f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
     if (!f.contains(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)) {
       f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
@@ -53,11 +90,26 @@ public final class JobEnvironment {
     return f;
   }
 
-  /** An environment for the job; with {@code restoreFrom} it resumes that checkpoint or savepoint. */
+  /**
+   * An environment for the job; with {@code restoreFrom} it resumes that checkpoint or savepoint.
+   *
+   * <p>With the changelog on, a restore claims the snapshot unless {@code
+   * execution.state-recovery.claim-mode} is set: the changelog cannot take the full first
+   * checkpoint that Flink's default (NO_CLAIM) demands, and every checkpoint after the restore
+   * would fail. Claimed, the snapshot belongs to the new run, which deletes it once newer
+   * checkpoints replace it.
+   */
   public static StreamExecutionEnvironment create(JobConfig c, String restoreFrom) {
-    Configuration f = configuration(c);
+    StreamExecutionEnvironment context = StreamExecutionEnvironment.getExecutionEnvironment();
+    Configuration f = configuration(c, context instanceof LocalStreamEnvironment);
     if (restoreFrom != null) {
       f.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
+      Configuration effective = new Configuration((Configuration) context.getConfiguration());
+      effective.addAll(f);
+      if (effective.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG) && !effective.contains(StateRecoveryOptions.RESTORE_MODE)) {
+        f.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
+        LOG.info("restoring {} in CLAIM mode (the changelog state backend's requirement): this run owns it now", restoreFrom);
+      }
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
     env.setParallelism(c.get(JobConfig.PARALLELISM));

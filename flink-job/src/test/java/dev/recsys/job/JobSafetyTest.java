@@ -14,6 +14,9 @@ import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -74,28 +77,59 @@ class JobSafetyTest {
 
   @Test
   void restartsAreBoundedWithBackoff() {
-    Configuration f = JobEnvironment.configuration(JobConfig.defaults().set(JobConfig.RESTART_ATTEMPTS, 3));
+    Configuration f = JobEnvironment.configuration(JobConfig.defaults().set(JobConfig.RESTART_ATTEMPTS, 3), true);
     assertEquals("exponential-delay", f.get(RestartStrategyOptions.RESTART_STRATEGY));
     assertEquals(3, f.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS));
     assertEquals(Duration.ofSeconds(1), f.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF));
-    assertEquals(10, (int) JobEnvironment.configuration(JobConfig.defaults()).get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS));
+    assertEquals(10, (int) JobEnvironment.configuration(JobConfig.defaults(), true).get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS));
   }
 
   @Test
   void rocksDbLeavesTheLevelsACheckpointFlushesUncompressedUnlessTheUserChoosesOtherwise() {
     assertEquals(List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION, CompressionType.LZ4_COMPRESSION),
-        JobEnvironment.configuration(JobConfig.defaults()).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
+        JobEnvironment.configuration(JobConfig.defaults(), true).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
     JobConfig c = JobConfig.defaults();
     c.setFlinkProperty("state.backend.rocksdb.compression.per.level", "ZSTD_COMPRESSION");
-    assertEquals(List.of(CompressionType.ZSTD_COMPRESSION), JobEnvironment.configuration(c).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
+    assertEquals(List.of(CompressionType.ZSTD_COMPRESSION), JobEnvironment.configuration(c, true).get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL));
+  }
+
+  @Test
+  void theEmbeddedClusterKeepsAChangelogBesideTheCheckpointsAndAClusterDecidesForItself() {
+    JobConfig c = JobConfig.defaults().set(JobConfig.CHECKPOINT_DIR, tmp.toString());
+    Configuration embedded = JobEnvironment.configuration(c, true);
+    assertEquals(true, embedded.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG));
+    assertEquals("filesystem", embedded.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE));
+    assertEquals(tmp.toUri() + "recsys", embedded.get(JobEnvironment.CHANGELOG_BASE_PATH));
+    // a cluster's task managers read the storage from their own configuration: none of it is set here
+    Configuration cluster = JobEnvironment.configuration(c, false);
+    assertThat(cluster.toMap()).doesNotContainKeys("state.changelog.enabled", "state.changelog.storage", "state.changelog.dstl.dfs.base-path");
+    JobConfig off = JobConfig.defaults();
+    off.setFlinkProperty("state.changelog.enabled", "false");
+    assertEquals(false, JobEnvironment.configuration(off, true).get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG));
+  }
+
+  @Test
+  void aRestoreWithTheChangelogClaimsTheSnapshotUnlessTheUserChoseAMode() {
+    String snapshot = tmp.resolve("chk-7").toUri().toString();
+    Configuration on = (Configuration) JobEnvironment.create(JobConfig.defaults(), snapshot).getConfiguration();
+    assertEquals(snapshot, on.get(StateRecoveryOptions.SAVEPOINT_PATH));
+    assertEquals(RecoveryClaimMode.CLAIM, on.get(StateRecoveryOptions.RESTORE_MODE));
+    JobConfig off = JobConfig.defaults();
+    off.setFlinkProperty("state.changelog.enabled", "false");
+    assertThat(((Configuration) JobEnvironment.create(off, snapshot).getConfiguration()).contains(StateRecoveryOptions.RESTORE_MODE))
+        .as("RocksDB alone keeps Flink's default, NO_CLAIM").isFalse();
+    JobConfig chosen = JobConfig.defaults();
+    chosen.setFlinkProperty("execution.state-recovery.claim-mode", "NO_CLAIM");
+    assertEquals(RecoveryClaimMode.NO_CLAIM, ((Configuration) JobEnvironment.create(chosen, snapshot).getConfiguration()).get(StateRecoveryOptions.RESTORE_MODE));
+    assertThat(((Configuration) JobEnvironment.create(JobConfig.defaults(), null).getConfiguration()).contains(StateRecoveryOptions.RESTORE_MODE)).isFalse();
   }
 
   @Test
   void checkpointsAreIncrementalUnlessTheUserChoosesFullOnes() {
-    assertEquals(true, JobEnvironment.configuration(JobConfig.defaults()).get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
+    assertEquals(true, JobEnvironment.configuration(JobConfig.defaults(), true).get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
     JobConfig c = JobConfig.defaults();
     c.setFlinkProperty("execution.checkpointing.incremental", "false");
-    assertEquals(false, JobEnvironment.configuration(c).get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
+    assertEquals(false, JobEnvironment.configuration(c, true).get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS));
   }
 
   @Test

@@ -16,6 +16,7 @@ import dev.recsys.model.scoring.Recommendations;
 import dev.recsys.model.scoring.ScoredItem;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.UserQuery;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -200,6 +201,9 @@ class RecommenderJobEndToEndTest {
   @Test
   void exactlyOnceRestoreFromCheckpointLosesNoHistoryAndDuplicatesNothing() throws Exception {
     config.set(JobConfig.SINK_DELIVERY, JobConfig.Delivery.EXACTLY_ONCE);
+    // the first run checkpoints RocksDB alone, as jobs did before the changelog was the default:
+    // the restored run turns the changelog on over that state
+    config.setFlinkProperty("state.changelog.enabled", "false");
     ModelRegistry.Version v1 = TestRegistry.publish(registry, 1);
     List<Long> users = List.of(31L, 32L, 33L, 34L, 35L, 36L);
     List<RatingEvent> a = ratings(users, 5, 7, 1_000);
@@ -215,7 +219,9 @@ class RecommenderJobEndToEndTest {
     awaitCheckpoint(checkpoints);
     Jobs.cancel(job, Duration.ofMinutes(1));
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
+    assertThat(checkpoints.resolve("dstl")).as("no changelog in the first run").doesNotExist();
 
+    config.setFlinkProperty("state.changelog.enabled", "true");
     JobClient restored = start(latest.toString());
     try {
       // history from before the stop is still there: new events are scored on the full history
@@ -242,6 +248,8 @@ class RecommenderJobEndToEndTest {
       // exactly once: no triggering event has two committed recommendations
       Map<String, Long> perTrigger = recs.stream().collect(Collectors.groupingBy(r -> r.userId() + "@" + r.triggerTimestamp(), Collectors.counting()));
       assertThat(perTrigger.values()).allMatch(n -> n == 1);
+      Path changelog = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(restored.getJobID().toString()).resolve("dstl");
+      assertThat(awaitFiles(changelog)).as("state changes uploaded to %s", changelog).isPositive();
     } finally {
       Jobs.cancel(restored, Duration.ofMinutes(1));
     }
@@ -265,6 +273,7 @@ class RecommenderJobEndToEndTest {
     assertTrue(covers(kafka.recommendations(r -> covers(r, tb, 1), WAIT), tb, 1));
     Jobs.cancel(job, Duration.ofMinutes(1));
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
+    assertThat(awaitFiles(checkpoints.resolve("dstl"))).as("the checkpoint restored from has a changelog").isPositive();
 
     JobClient restored = start(latest.toString());
     try {
@@ -354,6 +363,23 @@ class RecommenderJobEndToEndTest {
     while (latestCheckpoint(dir).isEmpty() && System.currentTimeMillis() < deadline) {
       Thread.sleep(100);
     }
+  }
+
+  /** How many files {@code dir} has once it has any, or 0 after {@link #WAIT}. */
+  private static long awaitFiles(Path dir) throws Exception {
+    long deadline = System.currentTimeMillis() + WAIT.toMillis();
+    while (System.currentTimeMillis() < deadline) {
+      if (Files.isDirectory(dir)) {
+        try (Stream<Path> files = Files.list(dir)) {
+          long n = files.count();
+          if (n > 0) {
+            return n;
+          }
+        }
+      }
+      Thread.sleep(100);
+    }
+    return 0;
   }
 
   private static Optional<Path> latestCheckpoint(Path dir) {
