@@ -94,6 +94,10 @@ class ComposeFileTest {
     // a restarted job manager resumes from the checkpoints the job writes
     assertThat(cmd).containsSubsequence("--restore-latest", Path.of(java.net.URI.create(c.get(JobConfig.CHECKPOINT_DIR))).toString());
     assertThat(c.get(JobConfig.CHECKPOINT_RETAIN)).isTrue();
+    // the task manager keeps the changelog beside the job's checkpoints (Flink adds <job id>/dstl)
+    Map<String, String> tm = entryPointProperties((String) env("taskmanager").get("FLINK_PROPERTIES"), Map.of());
+    assertThat(tm).containsEntry("state.changelog.enabled", "true").containsEntry("state.changelog.storage", "filesystem")
+        .containsEntry("state.changelog.dstl.dfs.base-path", c.checkpointDirectory());
   }
 
   @Test

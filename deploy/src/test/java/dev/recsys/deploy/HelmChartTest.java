@@ -127,6 +127,10 @@ class HelmChartTest {
     Map<String, Object> flinkConf = map(spec, "flinkConfiguration");
     assertThat(flinkConf.get("execution.checkpointing.dir")).isEqualTo(config.get(JobConfig.CHECKPOINT_DIR)).isEqualTo("file:///checkpoints");
     assertThat(mountPath(container, "checkpoints")).isEqualTo("/checkpoints");
+    // the changelog's log beside the job's checkpoints (Flink adds <job id>/dstl), and restores that claim
+    assertThat(flinkConf).containsEntry("state.changelog.enabled", "true").containsEntry("state.changelog.storage", "filesystem")
+        .containsEntry("state.changelog.dstl.dfs.base-path", config.checkpointDirectory())
+        .containsEntry("execution.state-recovery.claim-mode", "CLAIM");
     assertThat(flinkConf).containsEntry("state.backend.type", "rocksdb")
         .containsEntry("taskmanager.memory.task.off-heap.size", "768m") // libtorch's native memory
         .containsEntry("high-availability.type", "kubernetes")

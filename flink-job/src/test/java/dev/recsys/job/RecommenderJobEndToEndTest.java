@@ -275,6 +275,8 @@ class RecommenderJobEndToEndTest {
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
     assertThat(awaitFiles(checkpoints.resolve("dstl"))).as("the checkpoint restored from has a changelog").isPositive();
 
+    // and back to RocksDB alone
+    config.setFlinkProperty("state.changelog.enabled", "false");
     JobClient restored = start(latest.toString());
     try {
       List<RatingEvent> c = ratings(users, 2, 19, 9_000);
@@ -302,6 +304,9 @@ class RecommenderJobEndToEndTest {
               kept.get(u).items().stream().map(RecommendationEvent.Item::movieId).toList(), "user " + u);
         }
       }
+      Path after = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(restored.getJobID().toString());
+      awaitCheckpoint(after);
+      assertThat(latestCheckpoint(after)).as("checkpoints go on after the restore").isPresent();
     } finally {
       Jobs.cancel(restored, Duration.ofMinutes(1));
     }
