@@ -97,7 +97,8 @@ class ComposeFileTest {
     // the task manager keeps the changelog beside the job's checkpoints (Flink adds <job id>/dstl)
     Map<String, String> tm = entryPointProperties((String) env("taskmanager").get("FLINK_PROPERTIES"), Map.of());
     assertThat(tm).containsEntry("state.changelog.enabled", "true").containsEntry("state.changelog.storage", "filesystem")
-        .containsEntry("state.changelog.dstl.dfs.base-path", c.checkpointDirectory());
+        .containsEntry("state.changelog.dstl.dfs.base-path", c.checkpointDirectory())
+        .containsEntry("state.changelog.dstl.dfs.preemptive-persist-threshold", "1mb");
   }
 
   @Test

@@ -130,6 +130,7 @@ class HelmChartTest {
     // the changelog's log beside the job's checkpoints (Flink adds <job id>/dstl), and restores that claim
     assertThat(flinkConf).containsEntry("state.changelog.enabled", "true").containsEntry("state.changelog.storage", "filesystem")
         .containsEntry("state.changelog.dstl.dfs.base-path", config.checkpointDirectory())
+        .containsEntry("state.changelog.dstl.dfs.preemptive-persist-threshold", "1 mb")
         .containsEntry("execution.state-recovery.claim-mode", "CLAIM");
     assertThat(flinkConf).containsEntry("state.backend.type", "rocksdb")
         .containsEntry("taskmanager.memory.task.off-heap.size", "768m") // libtorch's native memory

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateChangelogOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -100,9 +101,11 @@ class JobSafetyTest {
     assertEquals(true, embedded.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG));
     assertEquals("filesystem", embedded.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE));
     assertEquals(tmp.toUri() + "recsys", embedded.get(JobEnvironment.CHANGELOG_BASE_PATH));
+    assertEquals(MemorySize.ofMebiBytes(1), embedded.get(JobEnvironment.CHANGELOG_PREEMPTIVE_PERSIST));
     // a cluster's task managers read the storage from their own configuration: none of it is set here
     Configuration cluster = JobEnvironment.configuration(c, false);
-    assertThat(cluster.toMap()).doesNotContainKeys("state.changelog.enabled", "state.changelog.storage", "state.changelog.dstl.dfs.base-path");
+    assertThat(cluster.toMap()).doesNotContainKeys("state.changelog.enabled", "state.changelog.storage", "state.changelog.dstl.dfs.base-path",
+        "state.changelog.dstl.dfs.preemptive-persist-threshold");
     JobConfig off = JobConfig.defaults();
     off.setFlinkProperty("state.changelog.enabled", "false");
     assertEquals(false, JobEnvironment.configuration(off, true).get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG));
