@@ -63,30 +63,18 @@ public final class JobEnvironment {
   public static Configuration configuration(JobConfig c, boolean embedded) {
     Configuration f = Configuration.fromMap(c.flinkProperties());
     if (embedded) {
-      if (!f.contains(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)) {
-        f.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, true);
-      }
-      if (!f.contains(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE)) {
-        f.set(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE, "filesystem");
-      }
-      if (!f.contains(CHANGELOG_BASE_PATH)) {
-        // DSTL writes <base>/<job id>/dstl/: next to that run's chk-<n> directories
-        f.set(CHANGELOG_BASE_PATH, c.checkpointDirectory());
-      }
-      if (!f.contains(CHANGELOG_PREEMPTIVE_PERSIST)) {
-        f.set(CHANGELOG_PREEMPTIVE_PERSIST, PREEMPTIVE_PERSIST);
-      }
+      unlessSet(f, StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, true);
+      unlessSet(f, StateChangelogOptions.STATE_CHANGE_LOG_STORAGE, "filesystem");
+      // DSTL writes <base>/<job id>/dstl/: next to that run's chk-<n> directories
+      unlessSet(f, CHANGELOG_BASE_PATH, c.checkpointDirectory());
+      unlessSet(f, CHANGELOG_PREEMPTIVE_PERSIST, PREEMPTIVE_PERSIST);
     }
     f.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-    if (!f.contains(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)) {
-      f.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
-    }
-    if (!f.contains(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL)) {
-      // each checkpoint's synchronous part flushes the memtables into new level-0 files on the
-      // task thread, and the states (varints, floats) hardly compress: Snappy there only lengthened
-      // the pause. The levels below keep their data compressed (Flink's own suggestion for this case).
-      f.set(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL, UNCOMPRESSED_TOP_LEVELS);
-    }
+    unlessSet(f, CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+    // each checkpoint's synchronous part flushes the memtables into new level-0 files on the task
+    // thread, and the states (varints, floats) hardly compress: Snappy there only lengthened the
+    // pause. The levels below keep their data compressed (Flink's own suggestion for this case).
+    unlessSet(f, RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL, UNCOMPRESSED_TOP_LEVELS);
     f.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, c.checkpointDirectory());
     f.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, c.get(JobConfig.CHECKPOINT_INTERVAL));
     f.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, c.get(JobConfig.CHECKPOINT_MODE));
@@ -133,6 +121,13 @@ public final class JobEnvironment {
     // deep-copying them (a recommendation carries 100 items)
     env.getConfig().enableObjectReuse();
     return env;
+  }
+
+  /** The job's default for {@code option}: the user's own setting, where there is one, stays. */
+  private static <T> void unlessSet(Configuration f, ConfigOption<T> option, T value) {
+    if (!f.contains(option)) {
+      f.set(option, value);
+    }
   }
 
   /** A bare path becomes an absolute file: URI; URIs pass through. */

@@ -215,7 +215,7 @@ class RecommenderJobEndToEndTest {
     List<RatingEvent> b = ratings(users, 5, 8, 5_000);
     kafka.ratings(b);
     Thread.sleep(300);
-    Path checkpoints = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(job.getJobID().toString());
+    Path checkpoints = runDirectory(job);
     awaitCheckpoint(checkpoints);
     Jobs.cancel(job, Duration.ofMinutes(1));
     Path latest = latestCheckpoint(checkpoints).orElseThrow();
@@ -248,7 +248,7 @@ class RecommenderJobEndToEndTest {
       // exactly once: no triggering event has two committed recommendations
       Map<String, Long> perTrigger = recs.stream().collect(Collectors.groupingBy(r -> r.userId() + "@" + r.triggerTimestamp(), Collectors.counting()));
       assertThat(perTrigger.values()).allMatch(n -> n == 1);
-      Path changelog = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(restored.getJobID().toString()).resolve("dstl");
+      Path changelog = runDirectory(restored).resolve("dstl");
       assertThat(awaitFiles(changelog)).as("state changes uploaded to %s", changelog).isPositive();
     } finally {
       Jobs.cancel(restored, Duration.ofMinutes(1));
@@ -265,7 +265,7 @@ class RecommenderJobEndToEndTest {
     JobClient job = start(null);
     Map<Long, Long> ta = lastTrigger(a);
     assertTrue(covers(kafka.recommendations(r -> covers(r, ta, 1), WAIT), ta, 1));
-    Path checkpoints = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(job.getJobID().toString());
+    Path checkpoints = runDirectory(job);
     awaitCheckpoint(checkpoints);
     List<RatingEvent> b = ratings(users, 5, 18, 5_000); // some of these come after the last checkpoint
     kafka.ratings(b);
@@ -304,7 +304,7 @@ class RecommenderJobEndToEndTest {
               kept.get(u).items().stream().map(RecommendationEvent.Item::movieId).toList(), "user " + u);
         }
       }
-      Path after = Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(restored.getJobID().toString());
+      Path after = runDirectory(restored);
       awaitCheckpoint(after);
       assertThat(latestCheckpoint(after)).as("checkpoints go on after the restore").isPresent();
     } finally {
@@ -368,6 +368,11 @@ class RecommenderJobEndToEndTest {
     while (latestCheckpoint(dir).isEmpty() && System.currentTimeMillis() < deadline) {
       Thread.sleep(100);
     }
+  }
+
+  /** Where a run of the job keeps its checkpoints and its changelog ({@code dstl/}). */
+  private Path runDirectory(JobClient run) {
+    return Path.of(java.net.URI.create(config.checkpointDirectory())).resolve(run.getJobID().toString());
   }
 
   /** How many files {@code dir} has once it has any, or 0 after {@link #WAIT}. */
