@@ -44,6 +44,13 @@ FROM --platform=linux/amd64 ${FLINK_IMAGE} AS flink
 # the base image ends as USER flink (uid/gid 9999) and its entry point no longer drops privileges:
 # set up as root, then hand back to flink
 USER root
+# the scorer's output layer runs on the Vector API (jdk.incubator.vector), which the base image's
+# JRE leaves out (an incubator module is in no JRE image): the JDK of the same vendor, major
+# version and distribution takes its place, and every JVM of the image adds the module
+RUN rm -rf /opt/java/openjdk
+COPY --from=eclipse-temurin:17-jdk-noble /opt/java/openjdk /opt/java/openjdk
+ENV JDK_JAVA_OPTIONS=--add-modules=jdk.incubator.vector
+RUN java --list-modules | grep -q '^jdk.incubator.vector@'
 COPY --from=build /src/flink-job/target/flink-lib/ /opt/flink/lib/
 COPY --from=build --chown=flink:flink /src/flink-job/target/recsys-flink-job-*-cluster.jar /opt/flink/usrlib/recsys-job.jar
 # DJL never downloads (DJL_OFFLINE) and finds libtorch unpacked in DJL_CACHE_DIR. PyTorch's threads

@@ -48,6 +48,21 @@ class ImagesTest {
   }
 
   @Test
+  void flinkImageRunsTheVectorApiOutputLayer() throws Exception {
+    List<String> flink = Repo.dockerfileStage("flink");
+    // Flink's image is built on a JRE, which has no incubator modules: a JDK's runtime replaces it
+    int swap = indexOfFirst(flink, "COPY --from=eclipse-temurin:17-jdk-");
+    assertThat(flink.get(swap)).endsWith(" /opt/java/openjdk /opt/java/openjdk");
+    assertThat(flink.get(swap - 1)).isEqualTo("RUN rm -rf /opt/java/openjdk");
+    assertThat(Repo.dockerfileStage("build").get(0)).contains("eclipse-temurin-17"); // the same major version builds the job
+    int opts = flink.indexOf("ENV JDK_JAVA_OPTIONS=--add-modules=jdk.incubator.vector");
+    int check = flink.indexOf("RUN java --list-modules | grep -q '^jdk.incubator.vector@'");
+    // every JVM of the image adds the module, and the build fails where the runtime lacks it
+    assertThat(swap).isLessThan(opts);
+    assertThat(opts).isLessThan(check).isLessThan(indexOfFirst(flink, "RUN java -cp "));
+  }
+
+  @Test
   void imagesRunAsTheNonRootUserThePodsRunAsAndAreAmd64() throws Exception {
     assertThat(Repo.imageUid()).isEqualTo(Repo.FLINK_IMAGE_UID);
     List<String> cli = Repo.dockerfileStage("recsys");
