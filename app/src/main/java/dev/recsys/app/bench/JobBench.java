@@ -122,7 +122,7 @@ final class JobBench implements Callable<Integer> {
   }
 
   private Path work;
-  private StolenTime stolen;
+  private MachinePressure pressure;
   private String bootstrap;
   private Path registryRoot;
 
@@ -140,11 +140,11 @@ final class JobBench implements Callable<Integer> {
     System.out.printf("scorer alone: %,.0f users/s at batch %d on %d cores, %s (nothing else running)%n", alone, batch, threads, jobConfig().scoringMode());
 
     int port = ChildJvm.freePort();
-    try (StolenTime machine = StolenTime.start();
+    try (MachinePressure machine = MachinePressure.start();
         ChildJvm broker = ChildJvm.start("broker", "1g", work.resolve("broker.log"), List.of("kafka", "--port", Integer.toString(port), "--data-dir", work.resolve("kafka").toString()))) {
       broker.awaitLog(l -> l.startsWith("kafka: "), Duration.ofSeconds(60));
       bootstrap = "127.0.0.1:" + port;
-      stolen = machine;
+      pressure = machine;
       keepAppendTimes();
       try (Deliveries deliveries = new Deliveries(bootstrap); RatingLoad load = new RatingLoad(bootstrap, users, items)) {
         deliveries.awaitAssignment();
@@ -210,7 +210,7 @@ final class JobBench implements Callable<Integer> {
           LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
           points.add(point);
           System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
-          System.out.println("  " + stolen.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt()));
+          System.out.println("  " + pressure.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt()));
           checkpoints.add(printCheckpoints(job, lw));
           printStageMetrics(job);
         }
