@@ -71,15 +71,16 @@ final class VectorOutputLayer {
   }
 
   /**
-   * A few passes over a group of zero activations, so that the JIT has compiled the kernel before
-   * the first real batch: interpreted, the Vector API allocates an object per operation and a pass
-   * takes hundreds of times longer.
+   * Passes over zero activations of one to two groups of users, so that the JIT has compiled the
+   * kernel, short last groups included, before the first real batch: interpreted, the Vector API
+   * allocates an object per operation and a pass takes hundreds of times longer, and a path the
+   * compiled code had never seen sends it back there until it is compiled again.
    */
   private void warmUp() {
-    float[] d = new float[GROUP * hidden];
-    float[] out = new float[GROUP * items];
-    for (int i = 0; i < 3; i++) {
-      logits(d, GROUP, out, 1);
+    float[] d = new float[2 * GROUP * hidden];
+    float[] out = new float[2 * GROUP * items];
+    for (int rows = 1; rows <= 2 * GROUP; rows++) {
+      logits(d, rows, out, 1);
     }
   }
 
