@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Where the job's scoring task thread spends its CPU under load: runs `./recsys bench job` with
+# async-profiler (tools.profiler:async-profiler, from Maven) in every JVM it starts, then sums the
+# samples of the job's "score users in micro-batches" thread by what they were doing.
+# Usage: scripts/profile-bench-job.sh [bench job options], e.g.
+#   scripts/profile-bench-job.sh --parallelism 1 --rates 3600 --load-seconds 90 --exactly-once-load 0
+# Writes target/profile/prof-<pid>.collapsed (one per JVM: the bench, the broker, the job), and
+# prints the summary; Linux x86-64 only (the profiler's native library).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/target/profile"
+VERSION=2.9
+mkdir -p "$OUT"
+rm -f "$OUT"/prof-*.collapsed
+JAR="$HOME/.m2/repository/tools/profiler/async-profiler/$VERSION/async-profiler-$VERSION.jar"
+[ -f "$JAR" ] || "$ROOT/mvnw" -q -B dependency:get -Dartifact="tools.profiler:async-profiler:$VERSION" >&2
+(cd "$OUT" && unzip -o -q "$JAR" linux-x64/libasyncProfiler.so)
+AGENT="-agentpath:$OUT/linux-x64/libasyncProfiler.so=start,event=cpu,interval=5ms,threads,file=$OUT/prof-%p.collapsed,collapsed"
+RECSYS_JAVA_OPTS="-Xmx8g -XX:MaxGCPauseMillis=20 $AGENT" "$ROOT/recsys" bench job "$@"
+
+# the job's JVM is the one whose profile has the scoring task's thread
+python3 - "$OUT" <<'EOF'
+import collections, glob, sys
+# first match wins: the categories nest (an observation's read is a state read too)
+CATEGORIES = [
+    ("loading and warming up a model (at start and at each swap)", "ServedModel.load"),
+    ("JSON encoding of the lists", "JsonCodec.encode"),
+    ("online evaluation: the last list's read (RocksDB get)", "RecommendOperator.observe"),
+    ("the history's read (RocksDB get)", "TtlValueState.value"),
+    ("state writes (RocksDB put)", "RocksDBValueState.update"),
+    ("the changelog's writes", "ChangelogValueState.update"),
+    ("the Kafka writer besides encoding", "KafkaWriter.write"),
+    ("the lists' emission besides the above", "RecommendOperator.emit"),
+    ("the history's update and the queue", "RecommendOperator.processElement1"),
+    ("reading the network input", "emitNext"),
+]
+for path in glob.glob(sys.argv[1] + "/prof-*.collapsed"):
+    counts, total = collections.Counter(), 0
+    for line in open(path):
+        stack, n = line.rsplit(" ", 1)
+        if not stack.startswith("[score users in micro-batches"):
+            continue
+        n = int(n)
+        total += n
+        counts[next((name for name, frame in CATEGORIES if frame in stack), "other (mailbox, metrics, runtime)")] += n
+    if total:
+        print(f"the scoring task's thread, {total} samples of 5 ms CPU ({path}):")
+        for name, n in counts.most_common():
+            print(f"  {100 * n / total:5.1f}%  {name}")
+EOF
