@@ -72,22 +72,15 @@ public record RecommendationEvent(
     @Override
     public void serialize(RecommendationEvent e, JsonGenerator g, SerializerProvider provider) throws IOException {
       g.writeStartObject();
-      g.writeFieldName(USER_ID);
-      g.writeNumber(e.userId);
+      number(g, USER_ID, e.userId);
       g.writeFieldName(MODEL_NAME);
       g.writeString(e.modelName);
-      g.writeFieldName(MODEL_VERSION);
-      g.writeNumber(e.modelVersion);
-      g.writeFieldName(TRIGGER_TIMESTAMP);
-      g.writeNumber(e.triggerTimestamp);
-      g.writeFieldName(TRIGGER_PUBLISHED_AT);
-      g.writeNumber(e.triggerPublishedAt);
-      g.writeFieldName(TRIGGER_PARTITION);
-      g.writeNumber(e.triggerPartition);
-      g.writeFieldName(TRIGGER_OFFSET);
-      g.writeNumber(e.triggerOffset);
-      g.writeFieldName(EMITTED_AT);
-      g.writeNumber(e.emittedAt);
+      number(g, MODEL_VERSION, e.modelVersion);
+      number(g, TRIGGER_TIMESTAMP, e.triggerTimestamp);
+      number(g, TRIGGER_PUBLISHED_AT, e.triggerPublishedAt);
+      number(g, TRIGGER_PARTITION, e.triggerPartition);
+      number(g, TRIGGER_OFFSET, e.triggerOffset);
+      number(g, EMITTED_AT, e.emittedAt);
       g.writeFieldName(FALLBACK);
       g.writeBoolean(e.fallback);
       g.writeFieldName(ITEMS);
@@ -97,8 +90,7 @@ public record RecommendationEvent(
         g.writeStartArray();
         for (Item i : e.items) {
           g.writeStartObject();
-          g.writeFieldName(MOVIE_ID);
-          g.writeNumber(i.movieId);
+          number(g, MOVIE_ID, i.movieId);
           g.writeFieldName(SCORE);
           g.writeNumber(i.score);
           g.writeEndObject();
@@ -106,6 +98,12 @@ public record RecommendationEvent(
         g.writeEndArray();
       }
       g.writeEndObject();
+    }
+
+    /** An integer field (an int's digits are the same written as a long). */
+    private static void number(JsonGenerator g, SerializedString name, long value) throws IOException {
+      g.writeFieldName(name);
+      g.writeNumber(value);
     }
   }
 }
