@@ -22,7 +22,8 @@ final class CheckpointTimes {
   record Checkpoint(long id, long triggeredAt, long sizeBytes, long sync, long async, long alignment, long startDelay) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SCORING_VERTEX = "score users";
+  /** How the scoring task's name begins. */
+  static final String SCORING_VERTEX = "score users";
 
   private final HttpClient http = HttpClient.newHttpClient();
   private final String base;

@@ -49,6 +49,11 @@ final class ChildJvm implements AutoCloseable {
     return process.pid();
   }
 
+  /** Its log: standard output and error. */
+  Path log() {
+    return log;
+  }
+
   /** Waits until a line of its log matches, failing loudly if it exits or takes too long. */
   void awaitLog(Predicate<String> line, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();

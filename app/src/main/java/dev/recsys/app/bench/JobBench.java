@@ -16,10 +16,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -212,6 +214,7 @@ final class JobBench implements Callable<Integer> {
           System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
           System.out.println("  " + pressure.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt()));
           checkpoints.add(printCheckpoints(job, lw));
+          printMaterializations(job, lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt());
           printStageMetrics(job);
         }
       }
@@ -335,6 +338,16 @@ final class JobBench implements Callable<Integer> {
     } catch (Exception e) {
       System.out.println("  (checkpoint times unavailable: " + e.getMessage() + ")");
       return List.of();
+    }
+  }
+
+  /** The changelog's materializations that ended while a load was measured: the slowest list often lines up with one. */
+  private static void printMaterializations(ChildJvm job, long fromMs, long toMs, long slowestSentAt) {
+    try {
+      List<String> lines = Files.readAllLines(job.log(), StandardCharsets.ISO_8859_1); // any byte reads
+      System.out.println("  " + Materializations.describe(Materializations.endedBetween(lines, fromMs, toMs, ZoneId.systemDefault()), slowestSentAt));
+    } catch (IOException e) {
+      System.out.println("  (materializations unavailable: " + e.getMessage() + ")");
     }
   }
 
