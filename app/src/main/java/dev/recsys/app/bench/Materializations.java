@@ -11,9 +11,10 @@ import java.util.List;
 /**
  * When the scoring task's periodic materializations (the changelog state backend's) ended, read
  * from the job's log. Flink's {@code PeriodicMaterializationManager} logs "Task ... schedules the
- * next materialization in N seconds" as each one completes (log4j2.xml keeps that logger at INFO). A materialization
- * snapshots RocksDB, its synchronous part on the task thread, then copies the new files, and a
- * load's slowest list tends to line up with one, so the harness prints them next to each load.
+ * next materialization in N seconds" as each one completes (log4j2.xml keeps that logger at
+ * INFO). A materialization snapshots RocksDB, its synchronous part on the task thread, then copies
+ * the new files, and a load's slowest list tends to line up with one, so the harness prints them
+ * next to each load.
  */
 final class Materializations {
 
