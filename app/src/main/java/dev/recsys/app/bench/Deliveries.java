@@ -5,8 +5,12 @@ import dev.recsys.contracts.KafkaClients;
 import dev.recsys.contracts.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,12 +30,13 @@ final class Deliveries implements AutoCloseable {
    * visible later than the 100 ms target, and when the slowest one's trigger was sent (to hold
    * against checkpoint times and logs).
    */
-  record Latencies(long count, Spread emitted, Spread visible, long visibleOver100, long slowestSentAt, Spread toBroker, Spread toConsumer) {
+  record Latencies(long count, Spread emitted, Spread visible, long visibleOver100, long slowestSentAt, Spread toBroker, Spread toConsumer,
+                   String slowSeconds) {
 
     String describe() {
-      return String.format("%,d lists; emitted %s; visible %s; %,d (%.2f%%) visible after more than 100 ms; the slowest triggered at %s; "
+      return String.format("%,d lists; emitted %s; visible %s; %,d (%.2f%%) visible after more than 100 ms (%s); the slowest triggered at %s; "
               + "emitted -> appended by the broker %s; appended -> seen here %s", count, emitted, visible, visibleOver100,
-          count == 0 ? 0 : 100.0 * visibleOver100 / count, count == 0 ? "-" : java.time.Instant.ofEpochMilli(slowestSentAt),
+          count == 0 ? 0 : 100.0 * visibleOver100 / count, slowSeconds, count == 0 ? "-" : Instant.ofEpochMilli(slowestSentAt),
           hop(toBroker), hop(toConsumer));
     }
 
@@ -156,6 +161,7 @@ final class Deliveries implements AutoCloseable {
     long[] toBroker;
     long[] toConsumer;
     long over100 = 0;
+    long[] slowSentAt = new long[0];
     long slowest = -1;
     long slowestAt = 0;
     synchronized (lock) {
@@ -165,6 +171,7 @@ final class Deliveries implements AutoCloseable {
       v = new long[size];
       toBroker = new long[size];
       toConsumer = new long[size];
+      slowSentAt = new long[size];
       for (int i = 0; i < size; i++) {
         if (published[i] >= fromMs && published[i] <= toMs) {
           e[n] = emitted[i] - published[i];
@@ -173,7 +180,9 @@ final class Deliveries implements AutoCloseable {
             toBroker[hops] = appended[i] - emitted[i];
             toConsumer[hops++] = visible[i] - appended[i];
           }
-          over100 += v[n] > 100 ? 1 : 0;
+          if (v[n] > 100) {
+            slowSentAt[(int) over100++] = published[i];
+          }
           if (v[n] > slowest) {
             slowest = v[n];
             slowestAt = published[i];
@@ -190,7 +199,31 @@ final class Deliveries implements AutoCloseable {
     Arrays.sort(v);
     Arrays.sort(toBroker);
     Arrays.sort(toConsumer);
-    return new Latencies(e.length, Spread.of(e), Spread.of(v), over100, slowestAt, Spread.of(toBroker), Spread.of(toConsumer));
+    return new Latencies(e.length, Spread.of(e), Spread.of(v), over100, slowestAt, Spread.of(toBroker), Spread.of(toConsumer),
+        slowSeconds(Arrays.copyOf(slowSentAt, (int) over100), fromMs, toMs));
+  }
+
+  /**
+   * How the slow lists' triggers spread over the window's seconds: a stall packs them into a few
+   * seconds, a scorer short of time spreads them over many.
+   */
+  static String slowSeconds(long[] sentAt, long fromMs, long toMs) {
+    if (sentAt.length == 0) {
+      return "none";
+    }
+    Map<Long, Integer> bySecond = new HashMap<>();
+    for (long t : sentAt) {
+      bySecond.merge(t / 1000, 1, Integer::sum);
+    }
+    List<Map.Entry<Long, Integer>> worst = new ArrayList<>(bySecond.entrySet());
+    worst.sort(Map.Entry.<Long, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+    long seconds = (toMs - fromMs + 999) / 1000;
+    int tenth = (int) Math.max(1, seconds / 10);
+    long inWorstTenth = worst.stream().limit(tenth).mapToLong(Map.Entry::getValue).sum();
+    StringBuilder b = new StringBuilder(String.format("triggered in %d of the window's %d seconds; its worst %d second(s) held %.0f%% of them:",
+        bySecond.size(), seconds, tenth, 100.0 * inWorstTenth / sentAt.length));
+    worst.stream().limit(5).forEach(e -> b.append(' ').append(Instant.ofEpochSecond(e.getKey())).append(" (").append(e.getValue()).append(')'));
+    return b.toString();
   }
 
   static long longField(String json, String key) {
