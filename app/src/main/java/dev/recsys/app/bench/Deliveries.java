@@ -31,7 +31,7 @@ final class Deliveries implements AutoCloseable {
    * against checkpoint times and logs).
    */
   record Latencies(long count, Spread emitted, Spread visible, long visibleOver100, long slowestSentAt, Spread toBroker, Spread toConsumer,
-                   String slowSeconds) {
+                   SlowSeconds slowSeconds) {
 
     String describe() {
       return String.format("%,d lists; emitted %s; visible %s; %,d (%.2f%%) visible after more than 100 ms (%s); the slowest triggered at %s; "
@@ -200,30 +200,43 @@ final class Deliveries implements AutoCloseable {
     Arrays.sort(toBroker);
     Arrays.sort(toConsumer);
     return new Latencies(e.length, Spread.of(e), Spread.of(v), over100, slowestAt, Spread.of(toBroker), Spread.of(toConsumer),
-        slowSeconds(Arrays.copyOf(slowSentAt, (int) over100), fromMs, toMs));
+        SlowSeconds.of(Arrays.copyOf(slowSentAt, (int) over100), fromMs, toMs));
   }
 
   /**
-   * How the slow lists' triggers spread over the window's seconds: a stall packs them into a few
-   * seconds, a scorer short of time spreads them over many.
+   * How the slow lists' triggers spread over a window's seconds: a stall packs them into a few
+   * seconds, a scorer short of time spreads them over many. {@code worst} holds the five seconds
+   * (epoch seconds) with the most, worst first, and {@code counts} how many each.
    */
-  static String slowSeconds(long[] sentAt, long fromMs, long toMs) {
-    if (sentAt.length == 0) {
-      return "none";
+  record SlowSeconds(int lists, int seconds, long windowSeconds, int tenth, long inWorstTenth, List<Long> worst, List<Integer> counts) {
+
+    static SlowSeconds of(long[] sentAt, long fromMs, long toMs) {
+      Map<Long, Integer> bySecond = new HashMap<>();
+      for (long t : sentAt) {
+        bySecond.merge(t / 1000, 1, Integer::sum);
+      }
+      List<Map.Entry<Long, Integer>> worst = new ArrayList<>(bySecond.entrySet());
+      worst.sort(Map.Entry.<Long, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+      long seconds = (toMs - fromMs + 999) / 1000;
+      int tenth = (int) Math.max(1, seconds / 10);
+      long inWorstTenth = worst.stream().limit(tenth).mapToLong(Map.Entry::getValue).sum();
+      List<Map.Entry<Long, Integer>> five = worst.subList(0, Math.min(5, worst.size()));
+      return new SlowSeconds(sentAt.length, bySecond.size(), seconds, tenth, inWorstTenth, five.stream().map(Map.Entry::getKey).toList(),
+          five.stream().map(Map.Entry::getValue).toList());
     }
-    Map<Long, Integer> bySecond = new HashMap<>();
-    for (long t : sentAt) {
-      bySecond.merge(t / 1000, 1, Integer::sum);
+
+    @Override
+    public String toString() {
+      if (lists == 0) {
+        return "none";
+      }
+      StringBuilder b = new StringBuilder(String.format("triggered in %d of the window's %d seconds; its worst %d second(s) held %.0f%% of them:",
+          seconds, windowSeconds, tenth, 100.0 * inWorstTenth / lists));
+      for (int i = 0; i < worst.size(); i++) {
+        b.append(' ').append(Instant.ofEpochSecond(worst.get(i))).append(" (").append(counts.get(i)).append(')');
+      }
+      return b.toString();
     }
-    List<Map.Entry<Long, Integer>> worst = new ArrayList<>(bySecond.entrySet());
-    worst.sort(Map.Entry.<Long, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
-    long seconds = (toMs - fromMs + 999) / 1000;
-    int tenth = (int) Math.max(1, seconds / 10);
-    long inWorstTenth = worst.stream().limit(tenth).mapToLong(Map.Entry::getValue).sum();
-    StringBuilder b = new StringBuilder(String.format("triggered in %d of the window's %d seconds; its worst %d second(s) held %.0f%% of them:",
-        bySecond.size(), seconds, tenth, 100.0 * inWorstTenth / sentAt.length));
-    worst.stream().limit(5).forEach(e -> b.append(' ').append(Instant.ofEpochSecond(e.getKey())).append(" (").append(e.getValue()).append(')'));
-    return b.toString();
   }
 
   static long longField(String json, String key) {

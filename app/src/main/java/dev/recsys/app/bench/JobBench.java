@@ -188,7 +188,7 @@ final class JobBench implements Callable<Integer> {
 
   private Trial trial(ChildJvm broker, RatingLoad load, Deliveries deliveries, int p, Map<String, String> settings, String name, boolean sweep)
       throws Exception {
-    try (ChildJvm job = startJob(p, "at_least_once", name, settings)) {
+    try (ChildJvm job = startJob(p, "at_least_once", name, settings); StageTimeline stages = StageTimeline.watch(job.pid())) {
       warmUp(job, load, deliveries);
       Cpu before = cpu(broker, job);
       RatingLoad.Window w = load.saturate(saturationSeconds, deliveries::count, 8L * batch * p);
@@ -213,6 +213,7 @@ final class JobBench implements Callable<Integer> {
           points.add(point);
           System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
           System.out.println("  " + pressure.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt()));
+          System.out.println("  " + stages.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowSeconds().worst()));
           checkpoints.add(printCheckpoints(job, lw));
           printMaterializations(job, lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt());
           printStageMetrics(job);
