@@ -188,7 +188,7 @@ final class JobBench implements Callable<Integer> {
 
   private Trial trial(ChildJvm broker, RatingLoad load, Deliveries deliveries, int p, Map<String, String> settings, String name, boolean sweep)
       throws Exception {
-    try (ChildJvm job = startJob(p, "at_least_once", name, settings); StageTimeline stages = StageTimeline.watch(job.pid())) {
+    try (ChildJvm job = startJob(p, "at_least_once", name, settings); StageTimeline stages = StageTimeline.watch(job.pid(), broker.pid())) {
       warmUp(job, load, deliveries);
       Cpu before = cpu(broker, job);
       RatingLoad.Window w = load.saturate(saturationSeconds, deliveries::count, 8L * batch * p);

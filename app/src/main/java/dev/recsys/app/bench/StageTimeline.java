@@ -9,14 +9,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A job process's CPU by stage ({@link ProcessCpu#byStage}), read every second while a load runs,
- * to say what was busy in the seconds whose lists came late: a stage that takes far more of the
- * cores then than on average (the JIT compiler recompiling, RocksDB flushing) is the stall's
- * likely cause.
+ * A job process's CPU by stage ({@link ProcessCpu#byStage}), with the broker's and this load
+ * client's, read every second while a load runs, to say what was busy in the seconds whose lists
+ * came late: a stage that takes far more of the cores then than on average (the JIT compiler
+ * recompiling, the broker) is the stall's likely cause.
  */
 final class StageTimeline implements AutoCloseable {
 
   private static final long EVERY_MS = 1000;
+  static final String BROKER = "broker (its process)";
+  static final String CLIENTS = "load clients (the harness)";
 
   /** One reading: when, and each stage's CPU seconds so far. */
   record Sample(long atMs, Map<String, Double> seconds) {}
@@ -29,11 +31,15 @@ final class StageTimeline implements AutoCloseable {
     sampler = null;
   }
 
-  private StageTimeline(long pid) {
+  private StageTimeline(long job, long broker) {
+    long self = ProcessHandle.current().pid();
     sampler = new Thread(() -> {
       try {
         while (true) {
-          add(new Sample(System.currentTimeMillis(), ProcessCpu.byStage(pid)));
+          Map<String, Double> seconds = new TreeMap<>(ProcessCpu.byStage(job));
+          seconds.put(BROKER, ProcessCpu.seconds(broker));
+          seconds.put(CLIENTS, ProcessCpu.seconds(self));
+          add(new Sample(System.currentTimeMillis(), seconds));
           Thread.sleep(EVERY_MS);
         }
       } catch (InterruptedException | IOException e) {
@@ -44,9 +50,9 @@ final class StageTimeline implements AutoCloseable {
     sampler.start();
   }
 
-  /** Samples process {@code pid} until closed. */
-  static StageTimeline watch(long pid) {
-    return new StageTimeline(pid);
+  /** Samples the job's and the broker's processes, and this one, until closed. */
+  static StageTimeline watch(long job, long broker) {
+    return new StageTimeline(job, broker);
   }
 
   void add(Sample s) {
