@@ -161,7 +161,7 @@ final class Deliveries implements AutoCloseable {
     long[] toBroker;
     long[] toConsumer;
     long over100 = 0;
-    long[] slowSentAt = new long[0];
+    long[] slowSentAt;
     long slowest = -1;
     long slowestAt = 0;
     synchronized (lock) {
@@ -208,7 +208,7 @@ final class Deliveries implements AutoCloseable {
    * seconds, a scorer short of time spreads them over many. {@code worst} holds the five seconds
    * (epoch seconds) with the most, worst first, and {@code counts} how many each.
    */
-  record SlowSeconds(int lists, int seconds, long windowSeconds, int tenth, long inWorstTenth, List<Long> worst, List<Integer> counts) {
+  record SlowSeconds(int lists, int lateSeconds, long windowSeconds, int tenth, long inWorstTenth, List<Long> worst, List<Integer> counts) {
 
     static SlowSeconds of(long[] sentAt, long fromMs, long toMs) {
       Map<Long, Integer> bySecond = new HashMap<>();
@@ -231,7 +231,7 @@ final class Deliveries implements AutoCloseable {
         return "none";
       }
       StringBuilder b = new StringBuilder(String.format("triggered in %d of the window's %d seconds; its worst %d second(s) held %.0f%% of them:",
-          seconds, windowSeconds, tenth, 100.0 * inWorstTenth / lists));
+          lateSeconds, windowSeconds, tenth, 100.0 * inWorstTenth / lists));
       for (int i = 0; i < worst.size(); i++) {
         b.append(' ').append(Instant.ofEpochSecond(worst.get(i))).append(" (").append(counts.get(i)).append(')');
       }

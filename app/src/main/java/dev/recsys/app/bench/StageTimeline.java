@@ -17,8 +17,8 @@ import java.util.TreeMap;
 final class StageTimeline implements AutoCloseable {
 
   private static final long EVERY_MS = 1000;
-  static final String BROKER = "broker (its process)";
-  static final String CLIENTS = "load clients (the harness)";
+  private static final String BROKER = "broker (its process)";
+  private static final String CLIENTS = "load clients (the harness)";
 
   /** One reading: when, and each stage's CPU seconds so far. */
   record Sample(long atMs, Map<String, Double> seconds) {}
