@@ -102,6 +102,16 @@ final class JobBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "3", description = "With --compare: runs per variant (default: ${DEFAULT-VALUE})")
   int rounds;
 
+  @Option(names = "--capacity-search", description = "After the sweep: bisect for the highest steady rate whose visible p99 meets 250 ms, then 100 ms "
+      + "(MLPerf's server scenario), --capacity-probes probes per target of --capacity-probe-seconds each")
+  boolean capacitySearch;
+
+  @Option(names = "--capacity-probes", defaultValue = "5", description = "With --capacity-search: probes per target (default: ${DEFAULT-VALUE})")
+  int capacityProbes;
+
+  @Option(names = "--capacity-probe-seconds", defaultValue = "30", description = "With --capacity-search: seconds per probe (default: ${DEFAULT-VALUE})")
+  int capacityProbeSeconds;
+
   @Option(names = "--plot", defaultValue = "target/bench/job-latency.png", description = "Latency against load, PNG (default: ${DEFAULT-VALUE})")
   Path plot;
 
@@ -218,9 +228,36 @@ final class JobBench implements Callable<Integer> {
           printMaterializations(job, lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt());
           printStageMetrics(job);
         }
+        if (capacitySearch) {
+          searchCapacity(load, deliveries, rate);
+        }
       }
       return new Trial(rate, cpu, points, checkpoints);
     }
+  }
+
+  /**
+   * The highest steady rates that meet the latency targets at 75% and 50% of saturation (p99 250
+   * and 100 ms), between 10% and 100% of the closed-loop saturation: the closed loop's batches are
+   * full, so its rate overstates what an open load of the same rate gets.
+   */
+  private void searchCapacity(RatingLoad load, Deliveries deliveries, double saturation) {
+    CapacitySearch search = new CapacitySearch(rate -> {
+      try {
+        RatingLoad.Window w = load.offer(rate, capacityProbeSeconds);
+        deliveries.awaitAnswers(String.format("capacity probe at %,.0f /s", rate), w, 0.98, ANSWER_TIMEOUT);
+        Deliveries.Latencies l = deliveries.latencies(w.fromMs() + 5000, w.toMs());
+        System.out.printf("  capacity probe, %,.0f events/s (%.0f%%): %s%n", rate, 100 * rate / saturation, l.describe());
+        return l.visible().p99();
+      } catch (Exception e) {
+        throw new IllegalStateException("capacity probe at " + rate + " /s failed", e);
+      }
+    });
+    List<CapacitySearch.Capacity> found = new ArrayList<>();
+    for (double target : new double[] {250, 100}) {
+      found.add(search.search(target, 0.1 * saturation, saturation, capacityProbes));
+    }
+    found.forEach(c -> System.out.println("  capacity: " + c.describe(saturation)));
   }
 
   /**
