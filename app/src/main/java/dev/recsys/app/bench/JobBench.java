@@ -140,6 +140,9 @@ final class JobBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (capacitySearch && capacityProbeSeconds <= 5) {
+      throw new IllegalArgumentException("--capacity-probe-seconds must be above 5: a probe's first 5 s are not counted");
+    }
     work = Files.createTempDirectory("recsys-jobbench");
     System.out.printf("bench job: %s; %s; %s; job settings %s%n", Instant.now(), machine(),
         "Mult-VAE " + items + "-600-200-600-" + items + " (random weights), top-100", jobSettings);
