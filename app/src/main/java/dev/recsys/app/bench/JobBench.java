@@ -117,6 +117,8 @@ final class JobBench implements Callable<Integer> {
 
   private static final int CORES = Runtime.getRuntime().availableProcessors();
   private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
+  /** The first part of every measured window that is not counted: the job's queue settling to the new rate. */
+  private static final long SETTLE_MS = 5000;
 
   /** One offered load's outcome. */
   record LoadPoint(int percent, double offered, Deliveries.Latencies latencies) {}
@@ -140,8 +142,9 @@ final class JobBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (capacitySearch && capacityProbeSeconds <= 5) {
-      throw new IllegalArgumentException("--capacity-probe-seconds must be above 5: a probe's first 5 s are not counted");
+    if (capacitySearch && capacityProbeSeconds * 1000L <= SETTLE_MS) {
+      throw new IllegalArgumentException("--capacity-probe-seconds must be above " + SETTLE_MS / 1000 + ": a probe's first "
+          + SETTLE_MS / 1000 + " s are not counted");
     }
     work = Files.createTempDirectory("recsys-jobbench");
     System.out.printf("bench job: %s; %s; %s; job settings %s%n", Instant.now(), machine(),
@@ -184,7 +187,7 @@ final class JobBench implements Callable<Integer> {
             double offered = saturated.get(p) * exactlyOnceLoad / 100.0;
             RatingLoad.Window lw = load.offer(offered, loadSeconds);
             deliveries.awaitAnswers("exactly-once at " + exactlyOnceLoad + "%", lw, 0.98, ANSWER_TIMEOUT);
-            exactlyOnce = new LoadPoint(exactlyOnceLoad, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
+            exactlyOnce = new LoadPoint(exactlyOnceLoad, offered, deliveries.latencies(lw.fromMs() + SETTLE_MS, lw.toMs()));
           }
         }
         report(alone, saturated, cpuAtSaturation, sweep, exactlyOnce);
@@ -207,7 +210,7 @@ final class JobBench implements Callable<Integer> {
       RatingLoad.Window w = load.saturate(saturationSeconds, deliveries::count, 8L * batch * p);
       Cpu cpu = cpu(broker, job).minus(before);
       deliveries.awaitAnswers("saturation, parallelism " + p, w, 0.98, ANSWER_TIMEOUT);
-      double rate = deliveries.emittedBetween(w.fromMs() + 5000, w.toMs()) / (w.seconds() - 5);
+      double rate = deliveries.emittedBetween(w.fromMs() + SETTLE_MS, w.toMs()) / (w.seconds() - SETTLE_MS / 1000.0);
       System.out.printf("saturated, parallelism %d: %,.0f recommendations/s (%,d events in %.0f s, closed loop)%n", p, rate, w.sent(), w.seconds());
       printStageMetrics(job);
       List<LoadPoint> points = new ArrayList<>();
@@ -222,13 +225,13 @@ final class JobBench implements Callable<Integer> {
           System.out.printf("  %3d%%: CPU share of the machine: broker %.0f%%, clients %.0f%%, job %.0f%% (%s)%n", pct,
               100 * used.broker() / used.machine(), 100 * used.clients() / used.machine(), 100 * used.job() / used.machine(), used.stages());
           deliveries.awaitAnswers(pct + "% load", lw, 0.98, ANSWER_TIMEOUT);
-          LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + 5000, lw.toMs()));
+          LoadPoint point = new LoadPoint(pct, offered, deliveries.latencies(lw.fromMs() + SETTLE_MS, lw.toMs()));
           points.add(point);
           System.out.printf("  %3d%% (%,.0f events/s): %s%n", pct, offered, point.latencies().describe());
-          System.out.println("  " + pressure.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt()));
-          System.out.println("  " + stages.describe(lw.fromMs() + 5000, lw.toMs(), point.latencies().slowSeconds().worst()));
+          System.out.println("  " + pressure.describe(lw.fromMs() + SETTLE_MS, lw.toMs(), point.latencies().slowestSentAt()));
+          System.out.println("  " + stages.describe(lw.fromMs() + SETTLE_MS, lw.toMs(), point.latencies().slowSeconds().worst()));
           checkpoints.add(printCheckpoints(job, lw));
-          printMaterializations(job, lw.fromMs() + 5000, lw.toMs(), point.latencies().slowestSentAt());
+          printMaterializations(job, lw.fromMs() + SETTLE_MS, lw.toMs(), point.latencies().slowestSentAt());
           printStageMetrics(job);
         }
         if (capacitySearch) {
@@ -249,7 +252,7 @@ final class JobBench implements Callable<Integer> {
       try {
         RatingLoad.Window w = load.offer(rate, capacityProbeSeconds);
         deliveries.awaitAnswers(String.format("capacity probe at %,.0f /s", rate), w, 0.98, ANSWER_TIMEOUT);
-        Deliveries.Latencies l = deliveries.latencies(w.fromMs() + 5000, w.toMs());
+        Deliveries.Latencies l = deliveries.latencies(w.fromMs() + SETTLE_MS, w.toMs());
         System.out.printf("  capacity probe, %,.0f events/s (%.0f%%): %s%n", rate, 100 * rate / saturation, l.describe());
         return l.visible().p99();
       } catch (Exception e) {
