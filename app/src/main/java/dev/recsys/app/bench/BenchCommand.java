@@ -175,13 +175,26 @@ public final class BenchCommand implements Callable<Integer> {
   static final class Score implements Callable<Integer> {
     @Option(names = "--items", defaultValue = "20108") int items;
     @Option(names = "--threads", defaultValue = "2") int threads;
-    @Option(names = "--seconds", defaultValue = "10") int seconds;
+    @Option(names = "--batches", split = ",", defaultValue = "1,4,8,16,32,64,128,256,512",
+        description = "Batch sizes to time (default: ${DEFAULT-VALUE}); a job at moderate load forms batches of 4-32")
+    int[] batches;
+    @Option(names = "--warmup-seconds", defaultValue = "10",
+        description = "Scoring every batch size in turn before timing, so the JIT has compiled each path (default: ${DEFAULT-VALUE})")
+    int warmupSeconds;
+    @Option(names = "--seconds", defaultValue = "10", description = "Timed seconds, shared by the batch sizes and rounds (default: ${DEFAULT-VALUE})")
+    int seconds;
+    @Option(names = "--rounds", defaultValue = "3",
+        description = "Rounds over the batch sizes; each size reports its median round, so a slow moment of a shared VM moves one round (default: ${DEFAULT-VALUE})")
+    int rounds;
     @Option(names = "--vector-api", defaultValue = "true", arity = "1",
         description = "The output layer through the Vector API where this JVM has its module (as scoring.vector-api); false: libtorch's (default: true)")
     boolean vectorApi;
 
     @Override
     public Integer call() throws Exception {
+      if (batches.length == 0 || Arrays.stream(batches).anyMatch(b -> b < 1) || rounds < 1 || seconds < 1 || warmupSeconds < 0) {
+        throw new IllegalArgumentException("--batches must be positive, --rounds and --seconds at least 1, --warmup-seconds at least 0");
+      }
       DjlRuntime.configure(null, new DjlRuntime.Threads(threads, 1));
       Path dir = Files.createTempDirectory("bench-bundle").resolve("b");
       long[] movies = LongStream.rangeClosed(1, items).toArray();
@@ -190,36 +203,94 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf("scorer: Mult-VAE %d-600-200-600-%d, top-100, %d torch threads, output layer on %s, %s%n", items, items, threads,
             scorer.outputLayerEngine(), cpu());
         SplittableRandom rnd = new SplittableRandom(2);
-        for (int batch : new int[] {1, 32, 128, 256, 512}) {
-          List<UserQuery> queries = new ArrayList<>();
+        List<List<UserQuery>> queries = new ArrayList<>();
+        List<dev.recsys.model.nn.SparseBatch> raw = new ArrayList<>();
+        for (int batch : batches) {
+          List<UserQuery> q = new ArrayList<>();
+          List<int[]> rows = new ArrayList<>();
           for (int[] u : users(batch, items, rnd)) {
-            long[] ids = Arrays.stream(u).mapToLong(i -> i + 1).toArray();
-            queries.add(UserQuery.ofItems(ids));
+            q.add(UserQuery.ofItems(Arrays.stream(u).mapToLong(i -> i + 1).toArray()));
+            rows.add(Arrays.stream(u).map(i -> bundle.vocabulary().indexOf(i + 1L)).toArray());
           }
-          scorer.score(queries, 100); // warm-up
-          long users = 0;
-          long t0 = System.nanoTime();
-          while (System.nanoTime() - t0 < seconds * 1_000_000_000L / 5) {
-            scorer.score(queries, 100);
-            users += batch;
-          }
-          double s = (System.nanoTime() - t0) / 1e9;
-          List<int[]> raw = new ArrayList<>();
-          for (UserQuery q : queries) {
-            raw.add(Arrays.stream(q.positives()).mapToInt(id -> bundle.vocabulary().indexOf(id)).toArray());
-          }
-          dev.recsys.model.nn.SparseBatch sb = dev.recsys.model.nn.SparseBatch.of(raw);
-          long f0 = System.nanoTime();
-          int reps = Math.max(1, (int) (users / batch));
-          for (int r = 0; r < reps; r++) {
-            scorer.forward(sb);
-          }
-          double forwardMs = (System.nanoTime() - f0) / 1e6 / (reps * (double) batch);
-          System.out.printf("  batch %4d: %7.2f ms per user (forward pass alone %.2f ms), %6.0f users/s%n", batch, s * 1000 / users, forwardMs, users / s);
+          queries.add(q);
+          raw.add(dev.recsys.model.nn.SparseBatch.of(rows));
         }
+        long w0 = System.nanoTime();
+        int passes = 0;
+        while (System.nanoTime() - w0 < warmupSeconds * 1_000_000_000L || passes == 0) {
+          for (List<UserQuery> q : queries) {
+            scorer.score(q, 100);
+          }
+          passes++;
+        }
+        System.out.printf("  warm-up: %d pass(es) over the batch sizes in %.1f s%n", passes, (System.nanoTime() - w0) / 1e9);
+        long slice = seconds * 1_000_000_000L / (2L * rounds * batches.length); // half scoring, half the forward pass alone
+        double[][] perBatch = new double[batches.length][rounds];
+        double[][] forward = new double[batches.length][rounds];
+        for (int r = 0; r < rounds; r++) {
+          for (int b = 0; b < batches.length; b++) {
+            List<UserQuery> q = queries.get(b);
+            perBatch[b][r] = timed(slice, () -> scorer.score(q, 100));
+            dev.recsys.model.nn.SparseBatch sb = raw.get(b);
+            forward[b][r] = timed(slice, () -> scorer.forward(sb));
+          }
+        }
+        for (int b = 0; b < batches.length; b++) {
+          double ms = median(perBatch[b]);
+          System.out.printf("  batch %4d: %8.2f ms per batch, %6.2f ms per user (forward pass alone %.2f), %6.0f users/s%n",
+              batches[b], ms, ms / batches[b], median(forward[b]) / batches[b], batches[b] * 1000 / ms);
+        }
+        System.out.println("  " + costLine(batches, perBatch));
       }
       System.out.println("  " + peakResident());
       return 0;
     }
+
+    /** Milliseconds per call of {@code f}, called for about {@code nanos} (at least once). */
+    private static double timed(long nanos, Runnable f) {
+      long t0 = System.nanoTime();
+      int n = 0;
+      do {
+        f.run();
+        n++;
+      } while (System.nanoTime() - t0 < nanos);
+      return (System.nanoTime() - t0) / 1e6 / n;
+    }
+
+    private static double median(double[] v) {
+      double[] s = v.clone();
+      Arrays.sort(s);
+      return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /**
+     * A batch's cost as fixed + per-user milliseconds, least squares over the batch sizes up to
+     * 256: the fixed part is what a small batch pays per user over a full one.
+     */
+    static String costLine(int[] batches, double[][] perBatch) {
+      List<double[]> points = new ArrayList<>();
+      for (int b = 0; b < batches.length; b++) {
+        if (batches[b] <= 256) {
+          points.add(new double[] {batches[b], median(perBatch[b])});
+        }
+      }
+      if (points.stream().mapToDouble(p -> p[0]).distinct().count() < 2) {
+        return "cost per batch: needs two batch sizes up to 256";
+      }
+      double[] fit = line(points);
+      return String.format("cost per batch, fitted over the sizes up to 256: %.2f ms + %.3f ms per user", fit[0], fit[1]);
+    }
+
+    /** The least-squares line through {@code (x, y)} points: {intercept, slope}. */
+    static double[] line(List<double[]> points) {
+      double n = points.size();
+      double mx = points.stream().mapToDouble(p -> p[0]).sum() / n;
+      double my = points.stream().mapToDouble(p -> p[1]).sum() / n;
+      double sxy = points.stream().mapToDouble(p -> (p[0] - mx) * (p[1] - my)).sum();
+      double sxx = points.stream().mapToDouble(p -> (p[0] - mx) * (p[0] - mx)).sum();
+      double slope = sxy / sxx;
+      return new double[] {my - slope * mx, slope};
+    }
   }
+
 }
