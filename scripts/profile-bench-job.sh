@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where the job's scoring task thread spends its CPU under load: runs `./recsys bench job` with
 # async-profiler (tools.profiler:async-profiler, from Maven) in every JVM it starts, then sums the
-# samples of the job's "score users in micro-batches" thread by what they were doing.
+# samples of the job's "score users in micro-batches" thread, and of its scoring threads, by what
+# they were doing.
 # Usage: scripts/profile-bench-job.sh [bench job options], e.g.
 #   scripts/profile-bench-job.sh --parallelism 1 --rates 3600 --load-seconds 90 --exactly-once-load 0
 # Writes target/profile/prof-<pid>.collapsed (one per JVM: the bench, the broker, the job), and
@@ -34,6 +35,14 @@ CATEGORIES = [
     ("the history's update and the queue", "RecommendOperator.processElement1"),
     ("reading the network input", "emitNext"),
 ]
+SCORING = [
+    ("the output layer (Vector API), whole blocks", "VectorOutputLayer.blocks"),
+    ("the output layer (Vector API), the last items", "VectorOutputLayer.tail"),
+    ("the top-K", "Ranked"),
+    ("the layers before it (DJL, libtorch)", "lastHidden"),
+    ("the batch's input tensors", "toNDList"),
+    ("waiting for users", "ScoringQueue.take"),
+]
 for path in glob.glob(sys.argv[1] + "/prof-*.collapsed"):
     counts, total = collections.Counter(), 0
     for line in open(path):
@@ -45,6 +54,15 @@ for path in glob.glob(sys.argv[1] + "/prof-*.collapsed"):
         counts[next((name for name, frame in CATEGORIES if frame in stack), "other (mailbox, metrics, runtime)")] += n
     if total:
         print(f"the scoring task's thread, {total} samples of 5 ms CPU ({path}):")
+        for name, n in counts.most_common():
+            print(f"  {100 * n / total:5.1f}%  {name}")
+        counts, total = collections.Counter(), 0
+        for line in open(path):
+            stack, n = line.rsplit(" ", 1)
+            if stack.startswith("[recsys-scorer"):
+                total += int(n)
+                counts[next((name for name, frame in SCORING if frame in stack), "other")] += int(n)
+        print(f"the scoring threads, {total} samples of 5 ms CPU:")
         for name, n in counts.most_common():
             print(f"  {100 * n / total:5.1f}%  {name}")
 EOF
