@@ -135,6 +135,16 @@ final class JobBench implements Callable<Integer> {
     }
   }
 
+  /** Refuses a measured window (option name to seconds) that its uncounted first seconds would leave empty. */
+  static void requireLongerThanSettling(Map<String, Integer> windows) {
+    windows.forEach((option, seconds) -> {
+      if (seconds * 1000L <= SETTLE_MS) {
+        throw new IllegalArgumentException(option + " must be above " + SETTLE_MS / 1000 + ": the first " + SETTLE_MS / 1000
+            + " s of each measured window are not counted");
+      }
+    });
+  }
+
   private Path work;
   private MachinePressure pressure;
   private String bootstrap;
@@ -142,10 +152,13 @@ final class JobBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (capacitySearch && capacityProbeSeconds * 1000L <= SETTLE_MS) {
-      throw new IllegalArgumentException("--capacity-probe-seconds must be above " + SETTLE_MS / 1000 + ": a probe's first "
-          + SETTLE_MS / 1000 + " s are not counted");
+    Map<String, Integer> windows = new LinkedHashMap<>();
+    windows.put("--load-seconds", loadSeconds);
+    windows.put("--saturation-seconds", saturationSeconds);
+    if (capacitySearch) {
+      windows.put("--capacity-probe-seconds", capacityProbeSeconds);
     }
+    requireLongerThanSettling(windows);
     work = Files.createTempDirectory("recsys-jobbench");
     System.out.printf("bench job: %s; %s; %s; job settings %s%n", Instant.now(), machine(),
         "Mult-VAE " + items + "-600-200-600-" + items + " (random weights), top-100", jobSettings);
