@@ -236,9 +236,9 @@ public final class BenchCommand implements Callable<Integer> {
           }
         }
         for (int b = 0; b < batches.length; b++) {
-          double ms = median(perBatch[b]);
+          double ms = JobBench.median(perBatch[b]);
           System.out.printf("  batch %4d: %8.2f ms per batch, %6.2f ms per user (forward pass alone %.2f), %6.0f users/s%n",
-              batches[b], ms, ms / batches[b], median(forward[b]) / batches[b], batches[b] * 1000 / ms);
+              batches[b], ms, ms / batches[b], JobBench.median(forward[b]) / batches[b], batches[b] * 1000 / ms);
         }
         System.out.println("  " + costLine(batches, perBatch));
       }
@@ -257,12 +257,6 @@ public final class BenchCommand implements Callable<Integer> {
       return (System.nanoTime() - t0) / 1e6 / n;
     }
 
-    private static double median(double[] v) {
-      double[] s = v.clone();
-      Arrays.sort(s);
-      return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
     /**
      * A batch's cost as fixed + per-user milliseconds, least squares over the batch sizes up to
      * 256: the fixed part is what a small batch pays per user over a full one.
@@ -271,7 +265,7 @@ public final class BenchCommand implements Callable<Integer> {
       List<double[]> points = new ArrayList<>();
       for (int b = 0; b < batches.length; b++) {
         if (batches[b] <= 256) {
-          points.add(new double[] {batches[b], median(perBatch[b])});
+          points.add(new double[] {batches[b], JobBench.median(perBatch[b])});
         }
       }
       if (points.stream().mapToDouble(p -> p[0]).distinct().count() < 2) {
