@@ -43,26 +43,23 @@ SCORING = [
     ("the batch's input tensors", "toNDList"),
     ("waiting for users", "ScoringQueue.take"),
 ]
+# each thread kind: its thread-name prefix, its categories, the name of what none of them matches
+THREADS = [
+    ("the scoring task's thread", "[score users in micro-batches", CATEGORIES, "other (mailbox, metrics, runtime)"),
+    ("the scoring threads", "[recsys-scorer", SCORING, "other"),
+]
 for path in glob.glob(sys.argv[1] + "/prof-*.collapsed"):
-    counts, total = collections.Counter(), 0
+    counts, totals = [collections.Counter() for _ in THREADS], [0] * len(THREADS)
     for line in open(path):
         stack, n = line.rsplit(" ", 1)
-        if not stack.startswith("[score users in micro-batches"):
-            continue
-        n = int(n)
-        total += n
-        counts[next((name for name, frame in CATEGORIES if frame in stack), "other (mailbox, metrics, runtime)")] += n
-    if total:
-        print(f"the scoring task's thread, {total} samples of 5 ms CPU ({path}):")
-        for name, n in counts.most_common():
-            print(f"  {100 * n / total:5.1f}%  {name}")
-        counts, total = collections.Counter(), 0
-        for line in open(path):
-            stack, n = line.rsplit(" ", 1)
-            if stack.startswith("[recsys-scorer"):
-                total += int(n)
-                counts[next((name for name, frame in SCORING if frame in stack), "other")] += int(n)
-        print(f"the scoring threads, {total} samples of 5 ms CPU:")
-        for name, n in counts.most_common():
-            print(f"  {100 * n / total:5.1f}%  {name}")
+        for i, (_, prefix, categories, other) in enumerate(THREADS):
+            if stack.startswith(prefix):
+                totals[i] += int(n)
+                counts[i][next((name for name, frame in categories if frame in stack), other)] += int(n)
+    if not totals[0]:
+        continue  # not the job's JVM
+    for i, (title, _, _, _) in enumerate(THREADS):
+        print(f"{title}, {totals[i]} samples of 5 ms CPU" + (f" ({path}):" if i == 0 else ":"))
+        for name, n in counts[i].most_common():
+            print(f"  {100 * n / totals[i]:5.1f}%  {name}")
 EOF
