@@ -1,67 +1,74 @@
 package dev.recsys.job;
 
+import java.util.Arrays;
+
 /**
- * How long a free scorer waits for a fuller batch: {@code batch.timeout} while the scorers are
- * mostly idle, up to {@code batch.max-timeout} while they are busy.
+ * How long a user may wait in the {@link ScoringQueue} for a fuller batch, decided as they join
+ * it: {@code batch.timeout} while the job keeps up, up to {@code batch.max-timeout} while it falls
+ * behind.
  *
- * <p>Busy is the share of the scoring threads that were scoring, averaged over about the last
- * second (an exponential average). Up to half busy the wait is the shortest; from there it grows in
- * step until, at 90% busy, it is the longest. A forward pass streams the whole output layer
- * whatever the batch holds, so a small batch costs several times more per user than a full one: at
- * a light load that is spare capacity, and the shortest wait keeps lists fast; at a heavy load
- * short waits keep the batches small and the cores full of that overhead, and longer waits buy the
- * capacity back. The average moves as the batches grow, so the wait settles where the scorers are
- * busy enough to need it.
+ * <p>Behind means that ratings reach the operator later than usual: a rating's delay since its
+ * Kafka timestamp, less the least delay of the last few minutes (which absorbs a producer whose
+ * clock is off, and the source's usual fetch wait). A user who arrives that much late may wait
+ * half as long again. Larger batches cost less per user (each forward pass streams the whole
+ * output layer once), so a job that is behind catches up sooner, while one that keeps up adds only
+ * {@code batch.timeout} to a list. A fixed short wait instead lets a loaded job settle into small
+ * batches that cost too much to ever catch up.
  *
- * <p>Used under the {@link ScoringQueue}'s lock.
+ * <p>Used on the task thread only.
  */
 final class BatchWait {
 
-  /** The average's time constant. */
-  static final long SMOOTHING_NANOS = 1_000_000_000L;
-  /** Busy shares where the wait starts to grow, and where it is the longest. */
-  static final double CALM = 0.5, BUSY = 0.9;
+  /** The least delay is kept per bucket of this long, over {@link #BUCKETS} buckets. */
+  static final long BUCKET_MS = 30_000;
+
+  static final int BUCKETS = 10;
 
   private final long minNanos;
   private final long maxNanos;
-  private final int scorers;
-  private int scoring;
-  private long sinceNanos;
-  private double busy;
+  private final long[] least = new long[BUCKETS];
+  private long bucket = Long.MIN_VALUE;
+  private long leastOfOthers = Long.MAX_VALUE;
 
-  /** @param minNanos {@code batch.timeout}; a {@code maxNanos} below it means the same */
-  BatchWait(long minNanos, long maxNanos, int scorers, long nowNanos) {
+  /** @param minNanos the wait of a user who is not late ({@code batch.timeout}); {@code maxNanos} below it means the same */
+  BatchWait(long minNanos, long maxNanos) {
     this.minNanos = minNanos;
     this.maxNanos = Math.max(minNanos, maxNanos);
-    this.scorers = scorers;
-    this.sinceNanos = nowNanos;
+    Arrays.fill(least, Long.MAX_VALUE);
   }
 
-  /** From {@code nowNanos} on, {@code n} scorers are scoring. */
-  void scoring(int n, long nowNanos) {
-    advance(nowNanos);
-    scoring = n;
+  /**
+   * The wait of a user whose rating, stamped {@code publishedAtMillis} by Kafka, reaches the
+   * operator at {@code nowMillis}; the rating's delay joins the least delays.
+   */
+  long waitNanos(long nowMillis, long publishedAtMillis) {
+    long delay = nowMillis - publishedAtMillis;
+    roll(Math.floorDiv(nowMillis, BUCKET_MS));
+    int i = (int) Math.floorMod(bucket, BUCKETS);
+    least[i] = Math.min(least[i], delay);
+    long lateMillis = delay - Math.min(leastOfOthers, least[i]);
+    return Math.min(maxNanos, Math.max(minNanos, lateMillis * 1_000_000 / 2));
   }
 
-  /** The busy share, averaged up to {@code nowNanos}. */
-  double busy(long nowNanos) {
-    advance(nowNanos);
-    return busy;
-  }
-
-  /** The wait for a batch decided at {@code nowNanos}. */
-  long waitNanos(long nowNanos) {
-    double grown = Math.min(1, Math.max(0, (busy(nowNanos) - CALM) / (BUSY - CALM)));
-    return minNanos + Math.round((maxNanos - minNanos) * grown);
-  }
-
-  private void advance(long nowNanos) {
-    long dt = nowNanos - sinceNanos;
-    if (dt <= 0) {
+  /** Moves to bucket {@code b}, forgetting the buckets that fell out of the window. */
+  private void roll(long b) {
+    if (b == bucket) {
       return;
     }
-    double keep = Math.exp(-(double) dt / SMOOTHING_NANOS);
-    busy = busy * keep + (double) scoring / scorers * (1 - keep);
-    sinceNanos = nowNanos;
+    if (bucket == Long.MIN_VALUE || b - bucket >= BUCKETS || b < bucket) {
+      Arrays.fill(least, Long.MAX_VALUE); // first use, a long pause, or the clock went back
+    } else {
+      for (long j = bucket + 1; j <= b; j++) {
+        least[(int) Math.floorMod(j, BUCKETS)] = Long.MAX_VALUE;
+      }
+    }
+    bucket = b;
+    int current = (int) Math.floorMod(b, BUCKETS);
+    leastOfOthers = Long.MAX_VALUE;
+    for (int j = 0; j < BUCKETS; j++) {
+      if (j != current) {
+        leastOfOthers = Math.min(leastOfOthers, least[j]);
+      }
+    }
   }
 }

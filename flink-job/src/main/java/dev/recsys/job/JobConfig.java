@@ -103,13 +103,13 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("batch.size").intType().defaultValue(256).withDescription("Most users scored in one forward pass (1 disables batching)");
   public static final ConfigOption<Duration> BATCH_TIMEOUT =
       ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ofMillis(10))
-          .withDescription("How long a free scorer waits, from the oldest arrival, for a fuller batch while the scorers are mostly idle "
-              + "(0: it takes whatever waits at once)");
+          .withDescription("How long a free scorer waits, from the oldest arrival, for a fuller batch while the job keeps up (0: it takes "
+              + "whatever waits at once)");
   public static final ConfigOption<Duration> BATCH_MAX_TIMEOUT =
       ConfigOptions.key("batch.max-timeout").durationType().defaultValue(Duration.ofMillis(100))
-          .withDescription("The longest that wait grows to while the scorers are busy: from half of the scoring threads busy (averaged "
-              + "over about a second) it grows in step until, at 90%, it is this long, so that under load batches grow and cost less per "
-              + "user (at most batch.timeout: always batch.timeout)");
+          .withDescription("The longest that wait grows to while the job is behind: a rating that reaches the job later than the least "
+              + "delay of the last 5 min may wait half that lateness, so batches grow, cost less per user and catch up sooner "
+              + "(at most batch.timeout: always batch.timeout)");
   public static final ConfigOption<Integer> TOP_K =
       ConfigOptions.key("scoring.top-k").intType().defaultValue(100).withDescription("Recommendations per user");
   public static final ConfigOption<Integer> SCORING_THREADS =

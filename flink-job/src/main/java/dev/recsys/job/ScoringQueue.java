@@ -17,9 +17,9 @@ import java.util.function.Supplier;
 /**
  * Users waiting to be scored, between the task thread that adds them and the scoring threads that
  * take them in batches, in the manner of a dynamic batcher: when a scorer frees up it takes
- * whatever is waiting, up to the batch size, after waiting at most a delay for a fuller batch:
- * longer while the scorers are busy ({@link BatchWait}), and longer still for a scorer that
- * should join only under load. Batches are emitted in the
+ * whatever is waiting, up to the batch size, once the batch is full or the oldest user's wait is
+ * over (each user's wait is set as they join, by {@link BatchWait}; a scorer that should join only
+ * under load waits longer still). Batches are emitted in the
  * order they were taken, whichever scorer finishes first; a batch's result, of type {@code R},
  * waits here for the batches taken before it.
  *
@@ -38,22 +38,18 @@ final class ScoringQueue<R> {
   private final Map<Long, Pending> waiting = new LinkedHashMap<>();
   private final Deque<Batch> taken = new ArrayDeque<>();
   private final Map<Batch, R> done = new IdentityHashMap<>(); // scored, waiting for a batch taken earlier
-  private final BatchWait wait;
-  private int scoring;
-  private long oldestSinceNanos;
+  private long oldestDueNanos;
   private int takenUsers;
   private boolean closed;
 
-  /** @param wait how long a free scorer waits for a fuller batch, by how busy the scorers are */
-  ScoringQueue(BatchWait wait) {
-    this.wait = wait;
-  }
-
-  /** Adds (or, for a user already waiting, replaces) a snapshot. */
-  void add(Pending p) {
+  /**
+   * Adds (or, for a user already waiting, replaces) a snapshot, which may wait {@code waitNanos}
+   * for a fuller batch; the oldest user's wait bounds everyone's.
+   */
+  void add(Pending p, long waitNanos) {
     locked(() -> {
       if (waiting.isEmpty()) {
-        oldestSinceNanos = System.nanoTime();
+        oldestDueNanos = System.nanoTime() + waitNanos;
       }
       waiting.put(p.userId, p); // an existing key keeps its place
       changed.signalAll();
@@ -62,8 +58,8 @@ final class ScoringQueue<R> {
 
   /**
    * The scorer's side: blocks until users wait and {@code ready} holds (a model is in service),
-   * then waits for {@code batchSize} users, from the oldest arrival, as long as {@link BatchWait}
-   * says and {@code extraNanos} more. Call {@link #scored} once the batch is scored.
+   * then waits for {@code batchSize} users until the oldest one's wait is over, and {@code
+   * extraNanos} after that.
    *
    * @return the batch, or null once closed
    */
@@ -78,8 +74,8 @@ final class ScoringQueue<R> {
           changed.await(100, TimeUnit.MILLISECONDS); // also looks again for a model that came in
           continue;
         }
+        long due = oldestDueNanos + extraNanos;
         long now = System.nanoTime();
-        long due = oldestSinceNanos + wait.waitNanos(now) + extraNanos;
         if (waiting.size() >= batchSize || now >= due) {
           return takeLocked(batchSize, now);
         }
@@ -101,20 +97,7 @@ final class ScoringQueue<R> {
     Batch b = new Batch(users, now);
     taken.addLast(b);
     takenUsers += users.size();
-    wait.scoring(++scoring, now);
     return b;
-  }
-
-  /** The scorer's side, once it has scored a batch it took (before the batch is emitted). */
-  void scored() {
-    locked(() -> {
-      wait.scoring(--scoring, System.nanoTime());
-    });
-  }
-
-  /** How long a scorer that frees up now would wait for a fuller batch. */
-  long waitNanos() {
-    return locked(() -> wait.waitNanos(System.nanoTime()));
   }
 
   /**

@@ -13,9 +13,9 @@ class ScoringQueueTest {
   private static final long NO_WAIT = 0;
 
   private static ScoringQueue<String> queueOf(long... users) {
-    ScoringQueue<String> q = new ScoringQueue<>(new BatchWait(NO_WAIT, NO_WAIT, 1, System.nanoTime()));
+    ScoringQueue<String> q = new ScoringQueue<>();
     for (long u : users) {
-      q.add(pending(u));
+      q.add(pending(u), NO_WAIT);
     }
     return q;
   }
@@ -67,33 +67,26 @@ class ScoringQueueTest {
   }
 
   @Test
-  void aFreeScorerWaitsLongerAfterTheScorersWereBusy() throws Exception {
-    long longest = Duration.ofMillis(600).toNanos();
-    ScoringQueue<String> q = new ScoringQueue<>(new BatchWait(NO_WAIT, longest, 1, System.nanoTime()));
-    q.add(pending(1));
-    ScoringQueue.Batch b = q.take(3, NO_WAIT, () -> true);
-    Thread.sleep(2_000); // scoring it: the one scorer is busy, 0.86 on average
-    q.scored();
-    q.finished(b, "1");
-
-    q.add(pending(2));
+  void theOldestUsersOwnWaitSetsTheDeadlineAndAScorersExtraComesOnTop() throws Exception {
+    long wait = Duration.ofMillis(400).toNanos();
+    long extra = Duration.ofMillis(200).toNanos();
+    ScoringQueue<String> q = new ScoringQueue<>();
     long t0 = System.nanoTime();
-    assertThat(users(q.take(3, NO_WAIT, () -> true))).containsExactly(2L);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("most of the longest wait").isGreaterThan(Duration.ofMillis(400));
-    q.scored();
+    q.add(pending(1), wait);
+    q.add(pending(2), NO_WAIT); // joined later with no wait of its own: the oldest's still holds
 
-    Thread.sleep(3_000); // idle
-    q.add(pending(3));
-    t0 = System.nanoTime();
-    assertThat(users(q.take(3, NO_WAIT, () -> true))).containsExactly(3L);
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("idle scorers wait the shortest").isLessThan(Duration.ofMillis(200));
+    ScoringQueue.Batch b = q.take(3, extra, () -> true);
+
+    long waited = System.nanoTime() - t0;
+    assertThat(users(b)).containsExactly(1L, 2L);
+    assertThat(Duration.ofNanos(waited)).isGreaterThanOrEqualTo(Duration.ofNanos(wait + extra)).isLessThan(Duration.ofNanos(wait + extra + 300_000_000L));
   }
 
   @Test
   void aNewerRatingOfAWaitingUserReplacesTheSnapshotInPlace() throws Exception {
     ScoringQueue<String> q = queueOf(1, 2, 3);
     Pending newer = pending(1);
-    q.add(newer);
+    q.add(newer, NO_WAIT);
 
     ScoringQueue.Batch b = q.take(10, NO_WAIT, () -> true);
 
@@ -144,15 +137,15 @@ class ScoringQueueTest {
   void unemittedUsersAreTheTakenOnesThenTheWaitingOnesInEmissionOrder() throws Exception {
     ScoringQueue<String> q = queueOf(7, 3, 9);
     q.take(2, NO_WAIT, () -> true);
-    q.add(pending(3)); // scored already with the older snapshot: waits again
-    q.add(pending(1));
+    q.add(pending(3), NO_WAIT); // scored already with the older snapshot: waits again
+    q.add(pending(1), NO_WAIT);
 
     assertThat(q.unemitted()).extracting(p -> p.userId).containsExactly(7L, 3L, 9L, 3L, 1L);
   }
 
   @Test
   void closingReleasesAScorerWaitingForUsers() throws Exception {
-    ScoringQueue<String> q = new ScoringQueue<>(new BatchWait(NO_WAIT, NO_WAIT, 1, System.nanoTime()));
+    ScoringQueue<String> q = new ScoringQueue<>();
     ScoringQueue.Batch[] got = {new ScoringQueue.Batch(List.of(), 0)}; // not null until take returns
     Thread scorer = new Thread(() -> {
       try {
