@@ -103,13 +103,7 @@ public final class JobConfig implements Serializable {
       ConfigOptions.key("batch.size").intType().defaultValue(256).withDescription("Most users scored in one forward pass (1 disables batching)");
   public static final ConfigOption<Duration> BATCH_TIMEOUT =
       ConfigOptions.key("batch.timeout").durationType().defaultValue(Duration.ofMillis(10))
-          .withDescription("How long a free scorer waits, from the oldest arrival, for a fuller batch while the job keeps up (0: it takes "
-              + "whatever waits at once)");
-  public static final ConfigOption<Duration> BATCH_MAX_TIMEOUT =
-      ConfigOptions.key("batch.max-timeout").durationType().defaultValue(Duration.ofMillis(100))
-          .withDescription("The longest that wait grows to while the job is behind: a rating that reaches the job later than the least "
-              + "delay of the last 5 min may wait half that lateness, so batches grow, cost less per user and catch up sooner "
-              + "(at most batch.timeout: always batch.timeout)");
+          .withDescription("How long a free scorer waits, from the oldest arrival, for a fuller batch (0: it takes whatever waits at once)");
   public static final ConfigOption<Integer> TOP_K =
       ConfigOptions.key("scoring.top-k").intType().defaultValue(100).withDescription("Recommendations per user");
   public static final ConfigOption<Integer> SCORING_THREADS =
@@ -176,7 +170,7 @@ public final class JobConfig implements Serializable {
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(JOB_NAME, BOOTSTRAP, GROUP, STARTING_OFFSETS, RATINGS_TOPIC, RECOMMENDATIONS_TOPIC, MODEL_UPDATES_TOPIC, MODEL_METRICS_TOPIC,
           DEAD_LETTER_TOPIC, METRICS_WINDOW, SHADOW_SAMPLE,
-          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, BATCH_MAX_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_JOIN_DELAY, SCORING_NICE, SCORING_MODE, SCORING_VECTOR_API,
+          REGISTRY, MODEL_NAME, HISTORY_CAP, STATE_TTL, BATCH_SIZE, BATCH_TIMEOUT, TOP_K, SCORING_THREADS, SCORING_JOIN_DELAY, SCORING_NICE, SCORING_MODE, SCORING_VECTOR_API,
           TWO_STAGE_RANK,
           TWO_STAGE_CANDIDATES, SINK_DELIVERY, TX_PREFIX,
           TX_TIMEOUT, CHECKPOINT_INTERVAL, CHECKPOINT_DIR, CHECKPOINT_RETAIN, CHECKPOINT_MODE, MAX_FUTURE, RESTART_ATTEMPTS, PARALLELISM, BUFFER_TIMEOUT);

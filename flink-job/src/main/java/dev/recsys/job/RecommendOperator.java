@@ -45,9 +45,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>queue</b> (task thread): a snapshot of the history waits in the {@link ScoringQueue},
  *       several ratings of one user coalescing into one scoring of the latest history;
  *   <li><b>score</b> ({@code scoring.threads} scoring threads): whenever one is free it takes
- *       whatever waits, up to {@code batch.size} users, once the oldest has waited {@code
- *       batch.timeout} for a fuller batch (longer while the job is behind: {@link BatchWait}), and
- *       scores them in one forward pass of the
+ *       whatever waits, up to {@code batch.size} users, and scores them in one forward pass of the
  *       served model, with one PyTorch thread. Independent forward passes use the cores better
  *       than one pass split across them: a split pass waits for its slowest thread, which the task
  *       thread, the broker or the clients may hold up. The scorers are ranked: with
@@ -81,8 +79,7 @@ import org.slf4j.LoggerFactory;
  * scorer.<i>.batches} (the batches each scorer took: how many scorers the load engages),
  * {@code emitMillis} (a batch's encoding and sending), {@code eventToEmitMillis} (Kafka timestamp of
  * the trigger to emission), {@code recommendationsOut}, {@code unchangedEvents}, the gauges {@code
- * usersWaiting}, {@code batchesInFlight} and {@code batchWaitMillis} (the wait the latest user
- * got), and {@link ServedModel}'s.
+ * usersWaiting} and {@code batchesInFlight}, and {@link ServedModel}'s.
  */
 public class RecommendOperator extends AbstractStreamOperator<RecommendationEvent>
     implements TwoInputStreamOperator<Rating, ModelUpdateEvent, RecommendationEvent>, BoundedMultiInput {
@@ -108,8 +105,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   private transient MailboxExecutor mailbox;
   private transient List<Thread> scorers;
   private transient int batchSize;
-  private transient BatchWait batchWait;
-  private transient volatile long lastWaitNanos;
+  private transient long maxDelayNanos;
   private transient long joinDelayNanos;
   private transient int historyCap;
   private transient int topK;
@@ -138,7 +134,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     announced = ctx.getOperatorStateStore().getBroadcastState(ServedModel.ANNOUNCED);
     queue = new ScoringQueue<>();
     for (Pending p : queueState.get()) {
-      queue.add(p, 0); // restored users come first, in the order they were going to be emitted, at once
+      queue.add(p); // restored users come first, in the order they were going to be emitted
     }
   }
 
@@ -146,7 +142,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
   public void open() throws Exception {
     super.open();
     batchSize = config.get(JobConfig.BATCH_SIZE);
-    batchWait = new BatchWait(config.get(JobConfig.BATCH_TIMEOUT).toNanos(), config.get(JobConfig.BATCH_MAX_TIMEOUT).toNanos());
+    maxDelayNanos = config.get(JobConfig.BATCH_TIMEOUT).toNanos();
     joinDelayNanos = config.get(JobConfig.SCORING_JOIN_DELAY).toNanos();
     historyCap = config.get(JobConfig.HISTORY_CAP);
     topK = config.get(JobConfig.TOP_K);
@@ -182,7 +178,6 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     latencyMillis = metrics.histogram("eventToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     metrics.gauge("usersWaiting", () -> queue.waiting());
     metrics.gauge("batchesInFlight", () -> queue.batchesInFlight());
-    metrics.gauge("batchWaitMillis", () -> lastWaitNanos / 1e6);
 
     mailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(getOperatorConfig().getChainIndex());
     DjlRuntime.configure(null, new DjlRuntime.Threads(1, 1));
@@ -237,9 +232,7 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
     while (queue.size() >= capacity) {
       mailbox.yield(); // backpressure: emit what the scorer has finished first
     }
-    long now = System.currentTimeMillis();
-    lastWaitNanos = batchWait.waitNanos(now, r.publishedAt());
-    queue.add(new Pending(r.userId(), h, r, now), lastWaitNanos);
+    queue.add(new Pending(r.userId(), h, r, System.currentTimeMillis()));
   }
 
   @Override
@@ -360,14 +353,14 @@ public class RecommendOperator extends AbstractStreamOperator<RecommendationEven
    * The scorer of rank {@code rank} waits {@code rank} join delays longer than the first.
    */
   private void scoreLoop(int rank) {
-    long extraNanos = rank * joinDelayNanos;
+    long delayNanos = maxDelayNanos + rank * joinDelayNanos;
     try {
       DjlRuntime.useIntraOpThreads(1); // this thread did not load the engine
       if (nice > 0) {
         ThreadNiceness.set(nice);
       }
       while (true) {
-        ScoringQueue.Batch b = queue.take(batchSize, extraNanos, () -> model.current() != null);
+        ScoringQueue.Batch b = queue.take(batchSize, delayNanos, () -> model.current() != null);
         if (b == null) {
           return;
         }

@@ -17,9 +17,8 @@ import java.util.function.Supplier;
 /**
  * Users waiting to be scored, between the task thread that adds them and the scoring threads that
  * take them in batches, in the manner of a dynamic batcher: when a scorer frees up it takes
- * whatever is waiting, up to the batch size, once the batch is full or the oldest user's wait is
- * over (each user's wait is set as they join, by {@link BatchWait}; a scorer that should join only
- * under load waits longer still). Batches are emitted in the
+ * whatever is waiting, up to the batch size, after waiting at most its own delay for a fuller
+ * batch (a scorer that should join only under load waits longer). Batches are emitted in the
  * order they were taken, whichever scorer finishes first; a batch's result, of type {@code R},
  * waits here for the batches taken before it.
  *
@@ -38,18 +37,15 @@ final class ScoringQueue<R> {
   private final Map<Long, Pending> waiting = new LinkedHashMap<>();
   private final Deque<Batch> taken = new ArrayDeque<>();
   private final Map<Batch, R> done = new IdentityHashMap<>(); // scored, waiting for a batch taken earlier
-  private long oldestDueNanos;
+  private long oldestSinceNanos;
   private int takenUsers;
   private boolean closed;
 
-  /**
-   * Adds (or, for a user already waiting, replaces) a snapshot, which may wait {@code waitNanos}
-   * for a fuller batch; the oldest user's wait bounds everyone's.
-   */
-  void add(Pending p, long waitNanos) {
+  /** Adds (or, for a user already waiting, replaces) a snapshot. */
+  void add(Pending p) {
     locked(() -> {
       if (waiting.isEmpty()) {
-        oldestDueNanos = System.nanoTime() + waitNanos;
+        oldestSinceNanos = System.nanoTime();
       }
       waiting.put(p.userId, p); // an existing key keeps its place
       changed.signalAll();
@@ -58,12 +54,11 @@ final class ScoringQueue<R> {
 
   /**
    * The scorer's side: blocks until users wait and {@code ready} holds (a model is in service),
-   * then waits for {@code batchSize} users until the oldest one's wait is over, and {@code
-   * extraNanos} after that.
+   * then waits up to {@code delayNanos} from the oldest arrival for {@code batchSize} users.
    *
    * @return the batch, or null once closed
    */
-  Batch take(int batchSize, long extraNanos, BooleanSupplier ready) throws InterruptedException {
+  Batch take(int batchSize, long delayNanos, BooleanSupplier ready) throws InterruptedException {
     lock.lock();
     try {
       while (true) {
@@ -74,7 +69,7 @@ final class ScoringQueue<R> {
           changed.await(100, TimeUnit.MILLISECONDS); // also looks again for a model that came in
           continue;
         }
-        long due = oldestDueNanos + extraNanos;
+        long due = oldestSinceNanos + delayNanos;
         long now = System.nanoTime();
         if (waiting.size() >= batchSize || now >= due) {
           return takeLocked(batchSize, now);

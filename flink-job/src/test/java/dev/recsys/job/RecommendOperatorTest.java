@@ -314,29 +314,6 @@ class RecommendOperatorTest {
   }
 
   @Test
-  void aUserWhoReachesTheJobLateWaitsLongerForAFullerBatch() throws Exception {
-    JobConfig c = config(3).set(JobConfig.BATCH_TIMEOUT, Duration.ofMillis(10)).set(JobConfig.BATCH_MAX_TIMEOUT, Duration.ofSeconds(2));
-    try (Run r = start(c, null)) {
-      r.op().awaitModelLoad();
-      long now = System.currentTimeMillis();
-      r.h().processElement1(new StreamRecord<>(new Rating(1, 10, 5f, 1, now, 0, offset++)));
-      settle(r);
-      assertEquals(1, r.out().size(), "on time: scored alone after batch.timeout");
-
-      now = System.currentTimeMillis();
-      r.h().processElement1(new StreamRecord<>(new Rating(2, 10, 5f, 2, now - 3_000, 0, offset++))); // 3 s later than user 1
-      runMailsFor(r, Duration.ofMillis(500));
-      assertEquals(1, r.out().size(), "3 s late: user 2 may wait 1.5 s (at most 2 s) for a fuller batch");
-      now = System.currentTimeMillis();
-      r.h().processElement1(new StreamRecord<>(new Rating(3, 10, 5f, 3, now, 0, offset++)));
-      r.h().processElement1(new StreamRecord<>(new Rating(4, 10, 5f, 4, now, 0, offset++)));
-      settle(r);
-      assertEquals(List.of(1L, 2L, 3L, 4L), r.out().stream().map(RecommendationEvent::userId).toList());
-      assertThat(r.op().batchSizes()).as("the late user's batch filled up").containsExactlyInAnyOrder(1L, 3L);
-    }
-  }
-
-  @Test
   void aSecondScorerStaysOutWhileTheFirstKeepsUp() throws Exception {
     JobConfig c = config(8).set(JobConfig.SCORING_THREADS, 2).set(JobConfig.BATCH_TIMEOUT, Duration.ZERO)
         .set(JobConfig.SCORING_JOIN_DELAY, Duration.ofSeconds(30));

@@ -15,7 +15,7 @@ class ScoringQueueTest {
   private static ScoringQueue<String> queueOf(long... users) {
     ScoringQueue<String> q = new ScoringQueue<>();
     for (long u : users) {
-      q.add(pending(u), NO_WAIT);
+      q.add(pending(u));
     }
     return q;
   }
@@ -67,26 +67,10 @@ class ScoringQueueTest {
   }
 
   @Test
-  void theOldestUsersOwnWaitSetsTheDeadlineAndAScorersExtraComesOnTop() throws Exception {
-    long wait = Duration.ofMillis(400).toNanos();
-    long extra = Duration.ofMillis(200).toNanos();
-    ScoringQueue<String> q = new ScoringQueue<>();
-    long t0 = System.nanoTime();
-    q.add(pending(1), wait);
-    q.add(pending(2), NO_WAIT); // joined later with no wait of its own: the oldest's still holds
-
-    ScoringQueue.Batch b = q.take(3, extra, () -> true);
-
-    long waited = System.nanoTime() - t0;
-    assertThat(users(b)).containsExactly(1L, 2L);
-    assertThat(Duration.ofNanos(waited)).isGreaterThanOrEqualTo(Duration.ofNanos(wait + extra)).isLessThan(Duration.ofNanos(wait + extra + 300_000_000L));
-  }
-
-  @Test
   void aNewerRatingOfAWaitingUserReplacesTheSnapshotInPlace() throws Exception {
     ScoringQueue<String> q = queueOf(1, 2, 3);
     Pending newer = pending(1);
-    q.add(newer, NO_WAIT);
+    q.add(newer);
 
     ScoringQueue.Batch b = q.take(10, NO_WAIT, () -> true);
 
@@ -137,8 +121,8 @@ class ScoringQueueTest {
   void unemittedUsersAreTheTakenOnesThenTheWaitingOnesInEmissionOrder() throws Exception {
     ScoringQueue<String> q = queueOf(7, 3, 9);
     q.take(2, NO_WAIT, () -> true);
-    q.add(pending(3), NO_WAIT); // scored already with the older snapshot: waits again
-    q.add(pending(1), NO_WAIT);
+    q.add(pending(3)); // scored already with the older snapshot: waits again
+    q.add(pending(1));
 
     assertThat(q.unemitted()).extracting(p -> p.userId).containsExactly(7L, 3L, 9L, 3L, 1L);
   }
