@@ -7,6 +7,7 @@ import dev.recsys.model.ModelType;
 import dev.recsys.model.bundle.ModelBundle;
 import dev.recsys.model.bundle.RandomBundle;
 import dev.recsys.model.nn.MultAutoencoderBlock;
+import dev.recsys.model.nn.SparseBatch;
 import dev.recsys.model.scoring.Scorer;
 import dev.recsys.model.scoring.ScoringMode;
 import dev.recsys.model.scoring.UserQuery;
@@ -204,7 +205,7 @@ public final class BenchCommand implements Callable<Integer> {
             scorer.outputLayerEngine(), cpu());
         SplittableRandom rnd = new SplittableRandom(2);
         List<List<UserQuery>> queries = new ArrayList<>();
-        List<dev.recsys.model.nn.SparseBatch> raw = new ArrayList<>();
+        List<SparseBatch> raw = new ArrayList<>();
         for (int batch : batches) {
           List<UserQuery> q = new ArrayList<>();
           List<int[]> rows = new ArrayList<>();
@@ -213,7 +214,7 @@ public final class BenchCommand implements Callable<Integer> {
             rows.add(Arrays.stream(u).map(i -> bundle.vocabulary().indexOf(i + 1L)).toArray());
           }
           queries.add(q);
-          raw.add(dev.recsys.model.nn.SparseBatch.of(rows));
+          raw.add(SparseBatch.of(rows));
         }
         long w0 = System.nanoTime();
         int passes = 0;
@@ -231,7 +232,7 @@ public final class BenchCommand implements Callable<Integer> {
           for (int b = 0; b < batches.length; b++) {
             List<UserQuery> q = queries.get(b);
             perBatch[b][r] = timed(slice, () -> scorer.score(q, 100));
-            dev.recsys.model.nn.SparseBatch sb = raw.get(b);
+            SparseBatch sb = raw.get(b);
             forward[b][r] = timed(slice, () -> scorer.forward(sb));
           }
         }
@@ -286,5 +287,4 @@ public final class BenchCommand implements Callable<Integer> {
       return new double[] {my - slope * mx, slope};
     }
   }
-
 }
